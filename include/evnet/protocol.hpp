@@ -1,0 +1,364 @@
+#pragma once
+
+// The evnet wire protocol: every message any process sends, in one place.
+//
+// A ZeroMQ frame carries one MessagePack array, the envelope:
+//   [ version:uint, type:str, sender:str, correlation:uint, body:map ]
+// Bodies use MessagePack's MAP form (MSGPACK_DEFINE_MAP), so a newer peer may
+// add fields: missing keys keep their defaults and unknown keys are ignored.
+// `correlation` pairs a reply with its request (0 for unsolicited messages).
+//
+// decode() is the only way bytes from the network become a message. It
+// enforces unpack limits, rejects trailing bytes, unknown types, other
+// versions and out-of-range fields, and returns an error instead of throwing.
+//
+// Thread-safety: all functions are reentrant; messages are plain values.
+
+#include "evnet/result.hpp"
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace evnet::protocol {
+
+inline constexpr std::uint32_t version = 1;
+
+// Bounds applied by decode(). Ids are short printable names; free text is
+// bounded so that a hostile peer cannot make us allocate without limit.
+inline constexpr std::size_t max_id_size = 64;
+inline constexpr std::size_t max_text_size = 512;
+inline constexpr std::size_t max_cps_in_snapshot = 100000;
+inline constexpr std::size_t max_frame_size = 8 * 1024 * 1024;  // also ZMQ_MAXMSGSIZE
+inline constexpr std::int64_t max_duration_s = 24 * 3600;
+
+// ---- shared value types ---------------------------------------------------
+
+// What Central tells a CP about itself once authenticated.
+struct cp_config {
+  std::string cp_id;
+  std::string location;
+  double price = 0.0;  // EUR per kWh
+  MSGPACK_DEFINE_MAP(cp_id, location, price)
+};
+
+// One row of the network table, as drivers and the PUB stream see it.
+struct cp_info {
+  std::string cp_id;
+  std::string location;
+  double price = 0.0;
+  std::string state;      // ACTIVE, BUSY, BROKEN, OUT_OF_ORDER, DISCONNECTED
+  std::string driver_id;  // while BUSY
+  double kwh = 0.0;       // while BUSY
+  double amount = 0.0;    // while BUSY, EUR
+  MSGPACK_DEFINE_MAP(cp_id, location, price, state, driver_id, kwh, amount)
+};
+
+// A finished charge. The business key is (cp_id, charge_id): the CP's
+// Engine generates charge_id, and every store deduplicates on that pair.
+struct charge_record {
+  std::string cp_id;
+  std::string charge_id;
+  std::string driver_id;
+  double kwh = 0.0;
+  double price = 0.0;
+  double amount = 0.0;
+  std::int64_t start_ms = 0;  // Unix epoch, milliseconds
+  std::int64_t end_ms = 0;
+  std::string reason;  // why it ended: "completed", "unplugged", "stopped by CENTRAL", "engine fault", ...
+  MSGPACK_DEFINE_MAP(cp_id, charge_id, driver_id, kwh, price, amount, start_ms, end_ms, reason)
+};
+
+// ---- message bodies ---------------------------------------------------------
+// Each body names itself; the name is the envelope's `type`.
+
+// Liveness (Paranoid Pirate). Handled inside the transport; never reaches actors.
+struct heartbeat {
+  static constexpr std::string_view name = "heartbeat";
+  MSGPACK_DEFINE_MAP()
+};
+
+// The reply to anything that could not be served: malformed input, unknown
+// type, wrong version, unauthenticated peer ("unauthenticated" asks the peer
+// to authenticate again, e.g. after Central restarted).
+struct error_reply {
+  static constexpr std::string_view name = "error";
+  std::string code;
+  std::string detail;
+  MSGPACK_DEFINE_MAP(code, detail)
+};
+
+// Generic acknowledgement of a command, correlated with it.
+struct ack {
+  static constexpr std::string_view name = "ack";
+  bool ok = true;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(ok, reason)
+};
+
+// Monitor -> Central: authenticate this CP id.
+struct cp_auth {
+  static constexpr std::string_view name = "cp_auth";
+  std::string cp_id;
+  MSGPACK_DEFINE_MAP(cp_id)
+};
+
+// Central -> Monitor: accepted with the CP's configuration, or denied.
+struct cp_auth_reply {
+  static constexpr std::string_view name = "cp_auth_reply";
+  bool ok = false;
+  std::string reason;
+  cp_config config;
+  MSGPACK_DEFINE_MAP(ok, reason, config)
+};
+
+// Monitor -> Central, every second once authenticated: the Engine's health.
+// Periodic and idempotent, so a lost one is healed by the next.
+struct cp_status {
+  static constexpr std::string_view name = "cp_status";
+  std::string cp_id;
+  bool engine_ok = false;
+  std::string detail;  // why not ok: "no answer from engine", "fault", ...
+  MSGPACK_DEFINE_MAP(cp_id, engine_ok, detail)
+};
+
+// Central -> Monitor -> Engine: operator STOP / RESUME. Answered with ack.
+struct cp_command {
+  static constexpr std::string_view name = "cp_command";
+  std::string cp_id;
+  std::string command;  // "stop" | "resume"
+  std::string reason;
+  MSGPACK_DEFINE_MAP(cp_id, command, reason)
+};
+
+// Monitor -> Engine: the configuration Central gave the CP. Answered with ack.
+struct engine_configure {
+  static constexpr std::string_view name = "engine_configure";
+  cp_config config;
+  MSGPACK_DEFINE_MAP(config)
+};
+
+// Monitor -> Engine, every second.
+struct health_check {
+  static constexpr std::string_view name = "health_check";
+  MSGPACK_DEFINE_MAP()
+};
+
+// The charge an Engine is running, as its Monitor shows it.
+struct charge_view {
+  std::string charge_id;
+  std::string driver_id;
+  bool plugged = false;
+  double kwh = 0.0;
+  double amount = 0.0;
+  std::int64_t elapsed_s = 0;
+  std::int64_t duration_s = 0;  // 0: until unplugged
+  MSGPACK_DEFINE_MAP(charge_id, driver_id, plugged, kwh, amount, elapsed_s, duration_s)
+};
+
+// Engine -> Monitor.
+struct health_reply {
+  static constexpr std::string_view name = "health_reply";
+  bool ok = true;            // false while the Engine has a fault
+  std::string state;         // the Engine's own view: ACTIVE, BUSY, BROKEN, OUT_OF_ORDER
+  bool charging = false;
+  charge_view charge;        // valid when charging
+  bool has_last = false;
+  charge_record last;        // the last finished charge, when has_last
+  MSGPACK_DEFINE_MAP(ok, state, charging, charge, has_last, last)
+};
+
+// Central -> Monitor -> Engine: may this driver charge here now?
+struct authorize_request {
+  static constexpr std::string_view name = "authorize_request";
+  std::string cp_id;
+  std::string driver_id;
+  std::int64_t duration_s = 0;  // 0: until unplugged
+  std::string request_id;
+  MSGPACK_DEFINE_MAP(cp_id, driver_id, duration_s, request_id)
+};
+
+// Engine -> Monitor -> Central.
+struct authorize_reply {
+  static constexpr std::string_view name = "authorize_reply";
+  bool ok = false;
+  std::string reason;
+  std::string charge_id;
+  MSGPACK_DEFINE_MAP(ok, reason, charge_id)
+};
+
+// Engine -> Central: announces which CP this Engine serves (after configure
+// and after every reconnect). Answered with ack.
+struct engine_hello {
+  static constexpr std::string_view name = "engine_hello";
+  std::string cp_id;
+  MSGPACK_DEFINE_MAP(cp_id)
+};
+
+// Engine -> Central, every second while charging. Not acknowledged: the
+// next one supersedes it.
+struct telemetry {
+  static constexpr std::string_view name = "telemetry";
+  std::string cp_id;
+  std::string charge_id;
+  std::string driver_id;
+  std::uint64_t seq = 0;
+  double kwh = 0.0;
+  double amount = 0.0;
+  double price = 0.0;
+  MSGPACK_DEFINE_MAP(cp_id, charge_id, driver_id, seq, kwh, amount, price)
+};
+
+// Engine -> Central: a finished charge. The Engine keeps it in its local
+// store and resends it until Central answers record_ack (offline
+// transactions, as in OCPP).
+struct charge_finished {
+  static constexpr std::string_view name = "charge_finished";
+  charge_record record;
+  MSGPACK_DEFINE_MAP(record)
+};
+
+struct record_ack {
+  static constexpr std::string_view name = "record_ack";
+  std::string cp_id;
+  std::string charge_id;
+  MSGPACK_DEFINE_MAP(cp_id, charge_id)
+};
+
+// Driver -> Central: who I am. Central answers with ack, then delivers any
+// ticket the driver has not acknowledged yet.
+struct driver_hello {
+  static constexpr std::string_view name = "driver_hello";
+  std::string driver_id;
+  MSGPACK_DEFINE_MAP(driver_id)
+};
+
+// Driver -> Central: the Clone pattern's state request.
+struct snapshot_request {
+  static constexpr std::string_view name = "snapshot_request";
+  MSGPACK_DEFINE_MAP()
+};
+
+// Central -> Driver: the whole table as of stream sequence `seq`.
+struct snapshot {
+  static constexpr std::string_view name = "snapshot";
+  std::uint64_t seq = 0;
+  std::vector<cp_info> cps;
+  MSGPACK_DEFINE_MAP(seq, cps)
+};
+
+// Central PUB stream (topic "cp"): one CP changed. Sequence numbers are
+// consecutive; a gap means the subscriber must ask for a new snapshot.
+struct cp_update {
+  static constexpr std::string_view name = "cp_update";
+  std::uint64_t seq = 0;
+  cp_info cp;
+  MSGPACK_DEFINE_MAP(seq, cp)
+};
+
+// Driver (or Monitor, for a charge started at the CP) -> Central.
+// request_id makes retries idempotent: Central answers a repeated id with
+// the first answer and never starts a second charge.
+struct charge_request {
+  static constexpr std::string_view name = "charge_request";
+  std::string driver_id;
+  std::string cp_id;
+  std::int64_t duration_s = 0;  // 0: until unplugged
+  std::string request_id;
+  MSGPACK_DEFINE_MAP(driver_id, cp_id, duration_s, request_id)
+};
+
+struct charge_reply {
+  static constexpr std::string_view name = "charge_reply";
+  bool ok = false;
+  std::string reason;
+  std::string cp_id;
+  std::string charge_id;
+  std::string request_id;
+  MSGPACK_DEFINE_MAP(ok, reason, cp_id, charge_id, request_id)
+};
+
+// Central -> Driver, every second of the driver's own charge.
+struct progress {
+  static constexpr std::string_view name = "progress";
+  std::string cp_id;
+  std::string charge_id;
+  double kwh = 0.0;
+  double amount = 0.0;
+  MSGPACK_DEFINE_MAP(cp_id, charge_id, kwh, amount)
+};
+
+// Central -> Driver: the charge was cut short (fault, disconnection); the
+// ticket follows once the CP reports the final figures.
+struct charge_interrupted {
+  static constexpr std::string_view name = "charge_interrupted";
+  std::string cp_id;
+  std::string charge_id;
+  double kwh = 0.0;
+  double amount = 0.0;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(cp_id, charge_id, kwh, amount, reason)
+};
+
+// Central -> Driver: the final ticket; resent until ticket_ack.
+struct ticket {
+  static constexpr std::string_view name = "ticket";
+  charge_record record;
+  MSGPACK_DEFINE_MAP(record)
+};
+
+struct ticket_ack {
+  static constexpr std::string_view name = "ticket_ack";
+  std::string cp_id;
+  std::string charge_id;
+  MSGPACK_DEFINE_MAP(cp_id, charge_id)
+};
+
+using body = std::variant<heartbeat, error_reply, ack, cp_auth, cp_auth_reply, cp_status, cp_command,
+                          engine_configure, health_check, health_reply, authorize_request, authorize_reply,
+                          engine_hello, telemetry, charge_finished, record_ack, driver_hello, snapshot_request,
+                          snapshot, cp_update, charge_request, charge_reply, progress, charge_interrupted, ticket,
+                          ticket_ack>;
+
+// A decoded message: envelope fields plus a typed body.
+struct message {
+  std::uint32_t version = protocol::version;
+  std::string sender;            // "central", "monitor:ALC1", "driver:D1", ...
+  std::uint64_t correlation = 0; // pairs replies with requests; 0 when unsolicited
+  body payload;
+
+  std::string_view type() const;
+
+  template <class T>
+  bool is() const { return std::holds_alternative<T>(payload); }
+  template <class T>
+  const T& as() const { return std::get<T>(payload); }
+};
+
+// Convenience: build a message from a body.
+template <class T>
+message make(std::string sender, T body, std::uint64_t correlation = 0) {
+  message m;
+  m.sender = std::move(sender);
+  m.correlation = correlation;
+  m.payload = std::move(body);
+  return m;
+}
+
+// Serialises a message into one frame.
+std::string encode(const message& m);
+
+// Parses and validates one frame. Error codes: "malformed" (not MessagePack,
+// truncated, trailing bytes, wrong shape or field type), "too_large",
+// "bad_version", "unknown_type", "invalid_field" (a field out of range).
+result<message> decode(const void* data, std::size_t size);
+inline result<message> decode(std::string_view frame) { return decode(frame.data(), frame.size()); }
+
+// Names of all message types, for diagnostics and the fuzz corpus.
+std::vector<std::string_view> type_names();
+
+} // namespace evnet::protocol
