@@ -1,0 +1,165 @@
+#include "evnet/domain/registry.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace evnet::domain {
+
+namespace {
+
+constexpr std::size_t max_id_length = 64;
+constexpr double max_price = 100.0;
+
+error config_error(std::string message) { return error{"config", std::move(message)}; }
+
+// "cps[2] (ALC3)" when the id is usable, "cps[2]" otherwise, so the message
+// points at the entry even when its id is the thing that is wrong.
+std::string entry_name(std::string_view list, std::size_t index, const json::value& entry) {
+  std::string name = std::string(list) + "[" + std::to_string(index) + "]";
+  if (const auto* id = entry.find("id"); id != nullptr && id->is_string() && valid_id(id->as_string())) {
+    name += " (" + id->as_string() + ")";
+  }
+  return name;
+}
+
+// The list named `key`, or nullptr when absent. A present member that is not
+// an array is an error: a typo must not silently empty the registry.
+result<const json::array*> list_of(const json::value& doc, std::string_view key) {
+  const auto* member = doc.find(key);
+  if (member == nullptr) {
+    return static_cast<const json::array*>(nullptr);
+  }
+  if (!member->is_array()) {
+    return config_error("\"" + std::string(key) + "\" must be an array");
+  }
+  return &member->as_array();
+}
+
+result<std::string> id_of(const json::value& entry, const std::string& name, std::set<std::string>& seen) {
+  const auto* id = entry.find("id");
+  if (id == nullptr || !id->is_string() || !valid_id(id->as_string())) {
+    return config_error(name + ": id must be 1 to 64 printable characters without spaces");
+  }
+  if (!seen.insert(id->as_string()).second) {
+    return config_error(name + ": id " + id->as_string() + " is used twice");
+  }
+  return id->as_string();
+}
+
+result<cp_record> parse_cp(const json::value& entry, std::size_t index, std::set<std::string>& seen) {
+  const std::string name = entry_name("cps", index, entry);
+  if (!entry.is_object()) {
+    return config_error(name + ": must be an object");
+  }
+  auto id = id_of(entry, name, seen);
+  if (!id) {
+    return id.err();
+  }
+  const auto* location = entry.find("location");
+  if (location == nullptr || !location->is_string() || location->as_string().empty()) {
+    return config_error(name + ": location must be a non-empty string");
+  }
+  const auto* price = entry.find("price");
+  if (price == nullptr || !price->is_number() || !std::isfinite(price->as_double()) || price->as_double() <= 0.0 ||
+      price->as_double() > max_price) {
+    return config_error(name + ": price must be a number of EUR/kWh greater than 0 and at most 100");
+  }
+  return cp_record{std::move(id).value(), location->as_string(), price->as_double()};
+}
+
+result<driver_record> parse_driver(const json::value& entry, std::size_t index, std::set<std::string>& seen) {
+  const std::string name = entry_name("drivers", index, entry);
+  if (!entry.is_object()) {
+    return config_error(name + ": must be an object");
+  }
+  auto id = id_of(entry, name, seen);
+  if (!id) {
+    return id.err();
+  }
+  const auto* driver_name = entry.find("name");
+  if (driver_name == nullptr || !driver_name->is_string()) {
+    return config_error(name + ": name must be a string");
+  }
+  return driver_record{std::move(id).value(), driver_name->as_string()};
+}
+
+} // namespace
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > max_id_length) {
+    return false;
+  }
+  for (const char c : id) {
+    // Printable ASCII without the space: 0x21 '!' .. 0x7e '~'.
+    if (c < '!' || c > '~') {
+      return false;
+    }
+  }
+  return true;
+}
+
+result<seed> parse_seed(const json::value& doc) {
+  if (!doc.is_object()) {
+    return config_error("the seed must be a JSON object with \"cps\" and \"drivers\"");
+  }
+  auto cps = list_of(doc, "cps");
+  if (!cps) {
+    return cps.err();
+  }
+  if (*cps == nullptr) {
+    return config_error("the seed has no \"cps\" array");
+  }
+  auto drivers = list_of(doc, "drivers");
+  if (!drivers) {
+    return drivers.err();
+  }
+
+  seed out;
+  std::set<std::string> seen_cps;
+  for (std::size_t i = 0; i < (*cps)->size(); ++i) {
+    auto cp = parse_cp((**cps)[i], i, seen_cps);
+    if (!cp) {
+      return cp.err();
+    }
+    out.cps.push_back(std::move(cp).value());
+  }
+  if (*drivers != nullptr) {
+    std::set<std::string> seen_drivers;
+    for (std::size_t i = 0; i < (*drivers)->size(); ++i) {
+      auto driver = parse_driver((**drivers)[i], i, seen_drivers);
+      if (!driver) {
+        return driver.err();
+      }
+      out.drivers.push_back(std::move(driver).value());
+    }
+  }
+  return out;
+}
+
+result<seed> load_seed_file(const std::string& path) {
+  // A directory opens as a stream and reads as empty: refuse it explicitly.
+  std::error_code ec;
+  std::ifstream in(path, std::ios::binary);
+  if (!in || std::filesystem::is_directory(path, ec)) {
+    return config_error("cannot read the seed file " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return config_error("cannot read the seed file " + path);
+  }
+  auto doc = json::parse(text.str());
+  if (!doc) {
+    return config_error(path + ": " + doc.err().message);
+  }
+  auto parsed = parse_seed(*doc);
+  if (!parsed) {
+    return config_error(path + ": " + parsed.err().message);
+  }
+  return parsed;
+}
+
+} // namespace evnet::domain
