@@ -1,0 +1,321 @@
+#include "evnet/ui/central_model.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace evnet::ui {
+
+namespace {
+
+using tone = message_log::tone;
+
+tone tone_of(cp_status s) {
+  switch (s) {
+    case cp_status::active:
+      return tone::good;
+    case cp_status::broken:
+    case cp_status::out_of_order:
+    case cp_status::disconnected:
+      return tone::bad;
+    case cp_status::busy:
+    case cp_status::unknown:
+      break;
+  }
+  return tone::info;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+bool is_single_word(const std::string& s) {
+  return !s.empty() && split_words(s).size() == 1;
+}
+
+} // namespace
+
+central_model::central_model() : messages_(200) {}
+
+void central_model::apply(const json::value& ev) {
+  const std::string name = field::text(ev, "event");
+  const std::int64_t ts = field::integer(ev, "ts");
+  const std::string cp = field::text(ev, "cp");
+  const std::string driver = field::text(ev, "driver");
+
+  if (name == "started") {
+    started_ = true;
+    port_ = field::integer(ev, "port");
+    messages_.push(ts,
+                   "CENTRAL system status OK: port " + std::to_string(port_) + ", " +
+                       std::to_string(field::integer(ev, "cps")) + " CPs",
+                   tone::good);
+  } else if (name == "cps") {
+    if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
+      for (const auto& item : list->as_array()) {
+        std::string id = field::text(item, "cp");
+        if (!id.empty()) {
+          merge_cp(cps_[id], item);
+        }
+      }
+    }
+    if (selected_.empty() && !cps_.empty()) {
+      selected_ = cps_.begin()->first;
+    }
+  } else if (name == "cp_state") {
+    apply_cp(ev, ts);
+  } else if (name == "auth") {
+    if (field::flag(ev, "ok")) {
+      messages_.push(ts, cp + " authenticated", tone::good);
+    } else {
+      messages_.push(ts, cp + " authentication denied: " + field::text(ev, "reason"), tone::bad);
+    }
+  } else if (name == "engine") {
+    messages_.push(ts, cp + " engine " + field::text(ev, "status", "connected"));
+  } else if (name == "request") {
+    request_row row;
+    row.request_id = field::text(ev, "request_id");
+    row.driver = driver;
+    row.cp = cp;
+    row.ts = ts;
+    row.duration = field::integer(ev, "duration");
+    drop_request(driver, cp);
+    requests_.push_back(std::move(row));
+    messages_.push(ts, "driver " + driver + " requests " + cp);
+  } else if (name == "authorized") {
+    for (auto& row : requests_) {
+      if (row.driver == driver && row.cp == cp) {
+        row.authorized = true;
+      }
+    }
+    messages_.push(ts, "driver " + driver + " authorised on " + cp, tone::good);
+  } else if (name == "denied") {
+    drop_request(driver, cp);
+    messages_.push(ts, "driver " + driver + " denied on " + cp + ": " + field::text(ev, "reason"),
+                   tone::bad);
+  } else if (name == "telemetry") {
+    if (!cp.empty()) {
+      cp_view& view = cps_[cp];
+      view.id = cp;
+      view.driver = driver.empty() ? view.driver : driver;
+      view.kwh = field::number(ev, "kwh", view.kwh);
+      view.amount = field::number(ev, "amount", view.amount);
+    }
+  } else if (name == "interrupted") {
+    drop_request(driver, cp);
+    messages_.push(ts,
+                   cp + " charge of driver " + driver + " interrupted: " + field::text(ev, "reason"),
+                   tone::bad);
+  } else if (name == "ticket") {
+    ticket_view t = parse_ticket(ev);
+    drop_request(t.driver, t.cp);
+    messages_.push(ts, "ticket " + t.cp + " driver " + t.driver + ": " + format_fixed(t.kwh, 2) +
+                           " kWh, " + format_fixed(t.amount, 2) + " EUR");
+  } else if (name == "fault") {
+    std::string detail = field::text(ev, "detail");
+    messages_.push(ts, cp + " fault" + (detail.empty() ? "" : ": " + detail), tone::bad);
+  } else if (name == "recovered") {
+    std::string detail = field::text(ev, "detail");
+    messages_.push(ts, cp + " recovered" + (detail.empty() ? "" : ": " + detail), tone::good);
+  } else if (name == "command") {
+    std::string what = field::text(ev, "command");
+    for (char& c : what) {
+      if (c >= 'a' && c <= 'z') {
+        c = static_cast<char>(c - 'a' + 'A');
+      }
+    }
+    if (field::flag(ev, "ok")) {
+      messages_.push(ts, what + " " + cp + " done", tone::good);
+    } else {
+      messages_.push(ts, what + " " + cp + " refused: " + field::text(ev, "reason"), tone::bad);
+    }
+  } else if (name == "message") {
+    messages_.push(ts, field::text(ev, "text"));
+  } else if (name == "error") {
+    messages_.push(ts, "error: " + field::text(ev, "message", field::text(ev, "code")), tone::bad);
+  }
+}
+
+void central_model::apply_cp(const json::value& ev, std::int64_t ts) {
+  std::string id = field::text(ev, "cp");
+  if (id.empty()) {
+    return;
+  }
+  cp_view& view = cps_[id];
+  cp_status before = view.state;
+  merge_cp(view, ev);
+  if (selected_.empty()) {
+    selected_ = id;
+  }
+  if (view.state == before) {
+    return;
+  }
+  std::string text = id + " " + lower(status_label(view.state));
+  if (view.state == cp_status::busy && !view.driver.empty()) {
+    text += " driver " + view.driver;
+  }
+  messages_.push(ts, std::move(text), tone_of(view.state));
+}
+
+void central_model::drop_request(const std::string& driver, const std::string& cp) {
+  std::erase_if(requests_,
+                [&](const request_row& r) { return r.cp == cp && (driver.empty() || r.driver == driver); });
+}
+
+void central_model::set_layout(std::size_t columns, std::size_t page_size) {
+  columns_ = std::max<std::size_t>(columns, 1);
+  page_size_ = std::max<std::size_t>(page_size, 1);
+}
+
+std::size_t central_model::selected_index() const {
+  auto it = cps_.find(selected_);
+  if (it == cps_.end()) {
+    return 0;
+  }
+  return static_cast<std::size_t>(std::distance(cps_.begin(), it));
+}
+
+void central_model::select(const std::string& id) {
+  if (cps_.contains(id)) {
+    selected_ = id;
+  }
+}
+
+void central_model::move_selection(long delta) {
+  if (cps_.empty()) {
+    return;
+  }
+  long last = static_cast<long>(cps_.size()) - 1;
+  long target = std::clamp(static_cast<long>(selected_index()) + delta, 0L, last);
+  selected_ = std::next(cps_.begin(), target)->first;
+}
+
+std::optional<std::string> central_model::sent(std::string line, std::int64_t now_ms) {
+  messages_.push(now_ms, "> " + line);
+  return line;
+}
+
+std::optional<std::string> central_model::on_key(int key, std::int64_t now_ms) {
+  if (form_.active()) {
+    if (form_.on_key(key) == form::outcome::done) {
+      return finish_form(now_ms);
+    }
+    return std::nullopt;
+  }
+  if (!question_.empty()) {
+    std::string command = std::exchange(pending_, {});
+    question_.clear();
+    if (key == 'y' || key == 'Y') {
+      return sent(std::move(command), now_ms);
+    }
+    messages_.push(now_ms, "cancelled: " + command);
+    return std::nullopt;
+  }
+
+  auto cols = static_cast<long>(columns_);
+  auto page = static_cast<long>(page_size_);
+  switch (key) {
+    case keys::left:
+      move_selection(-1);
+      break;
+    case keys::right:
+    case keys::tab:
+      move_selection(1);
+      break;
+    case keys::up:
+      move_selection(-cols);
+      break;
+    case keys::down:
+      move_selection(cols);
+      break;
+    case keys::page_up:
+      move_selection(-page);
+      break;
+    case keys::page_down:
+      move_selection(page);
+      break;
+    case keys::home:
+      move_selection(-static_cast<long>(cps_.size()));
+      break;
+    case keys::end:
+      move_selection(static_cast<long>(cps_.size()));
+      break;
+    case 's':
+      form_ = form("STOP", {{"STOP which CP (id or all)", selected_}});
+      break;
+    case 'r':
+      form_ = form("RESUME", {{"RESUME which CP (id or all)", selected_}});
+      break;
+    case 'S':
+      question_ = "STOP ALL charging points? (y/n)";
+      pending_ = "stop all";
+      break;
+    case 'R':
+      question_ = "RESUME ALL charging points? (y/n)";
+      pending_ = "resume all";
+      break;
+    case 'a':
+      form_ = form("ADD", {{"New CP id", ""}, {"Price EUR/kWh", "0.40"}, {"Location", ""}});
+      break;
+    case '/':
+    case 'g':
+      form_ = form("GOTO", {{"Go to CP id", ""}});
+      break;
+    case 'l':
+      return sent("list", now_ms);
+    case 'q':
+    case 'Q':
+      question_ = "Quit EV_Central? (y/n)";
+      pending_ = "quit";
+      break;
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> central_model::finish_form(std::int64_t now_ms) {
+  const std::string action = form_.action();
+  std::vector<std::string> v = form_.values();
+  if (action == "STOP" || action == "RESUME") {
+    std::string verb = action == "STOP" ? "stop" : "resume";
+    if (!is_single_word(v[0])) {
+      messages_.push(now_ms, verb + ": give one CP id or all", tone::bad);
+      return std::nullopt;
+    }
+    std::string target = v[0] == "ALL" ? "all" : v[0];
+    return sent(verb + " " + target, now_ms);
+  }
+  if (action == "GOTO") {
+    if (!cps_.contains(v[0])) {
+      messages_.push(now_ms, "no CP " + v[0], tone::bad);
+      return std::nullopt;
+    }
+    selected_ = v[0];
+    return std::nullopt;
+  }
+  if (action == "ADD") {
+    if (!is_single_word(v[0])) {
+      messages_.push(now_ms, "add: the CP id is one word", tone::bad);
+      return std::nullopt;
+    }
+    std::optional<double> price = parse_price(v[1]);
+    if (!price) {
+      messages_.push(now_ms, "add: price must be a number >= 0 (EUR/kWh)", tone::bad);
+      return std::nullopt;
+    }
+    if (v[2].empty()) {
+      messages_.push(now_ms, "add: a location is required", tone::bad);
+      return std::nullopt;
+    }
+    return sent("add " + v[0] + " " + v[1] + " " + v[2], now_ms);
+  }
+  return std::nullopt;
+}
+
+} // namespace evnet::ui
