@@ -1,0 +1,33 @@
+#pragma once
+
+// EV_Central's core actor: the glue between the transport (decoded
+// messages in, messages out), the pure network model, the durable store and
+// the view (events out, operator commands in). All decisions about CPs and
+// charges are made by domain::network; this actor routes and persists.
+
+#include "evnet/domain/network.hpp"
+#include "evnet/store/central_store.hpp"
+#include "evnet/transport.hpp"
+
+#include <caf/all.hpp>
+
+#include <memory>
+#include <string>
+
+namespace evnet::central {
+
+struct central_links {
+  transport::transport* net = nullptr;
+  transport::link_id router = 0;    // Monitors, Engines, Drivers (request/reply)
+  transport::link_id publisher = 0; // CP table stream (Clone pattern)
+};
+
+struct central_settings {
+  std::uint16_t port = 0;
+  std::string db_path;
+};
+
+caf::actor spawn_central(caf::actor_system& sys, central_links links, central_settings settings,
+                         std::unique_ptr<store::central_store> db, domain::network model, caf::actor view);
+
+} // namespace evnet::central

@@ -1,0 +1,101 @@
+// EV_Central: wiring only. See central_actor.hpp for the behaviour.
+
+#include "central_actor.hpp"
+
+#include "evnet/domain/registry.hpp"
+#include "evnet/runtime/app_shell.hpp"
+#include "evnet/runtime/cli.hpp"
+#include "evnet/ui/panels.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace {
+
+constexpr const char* usage =
+    "usage: EV_Central <port> [--config FILE] [--db FILE] [--headless] [--log FILE]\n"
+    "\n"
+    "  <port>          requests from Monitors, Engines and Drivers (ROUTER); the CP\n"
+    "                  stream is published on <port>+1 (PUB)\n"
+    "  --config FILE   registry seed (default config/db.json); only CPs and drivers\n"
+    "                  the store does not know yet are added\n"
+    "  --db FILE       SQLite store (default var/central.db)\n"
+    "  --headless      no panel: JSON events on stdout, commands on stdin\n"
+    "                  (list, stop <CP|all>, resume <CP|all>, add <CP> <price> <location>, quit)\n"
+    "  --log FILE      log file (default: stderr when headless, var/central.log otherwise)\n";
+
+int fail(const std::string& text) {
+  std::fprintf(stderr, "EV_Central: %s\n", text.c_str());
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace evnet;
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help"}, {"config", "db", "log"});
+  if (!args) {
+    runtime::exit_usage(usage, args.err().message);
+  }
+  if (args->has("help")) {
+    runtime::exit_usage(usage);
+  }
+  if (args->positional.size() != 1) {
+    runtime::exit_usage(usage, "expected exactly one argument: <port>");
+  }
+  auto port = runtime::parse_port(args->positional[0], "<port>");
+  if (!port) {
+    runtime::exit_usage(usage, port.err().message);
+  }
+  if (*port == 65535) {
+    runtime::exit_usage(usage, "<port> must leave room for the stream port <port>+1");
+  }
+  const auto config_path = args->get("config").value_or("config/db.json");
+  const auto db_path = args->get("db").value_or("var/central.db");
+
+  runtime::ensure_parent_dir(db_path);
+  auto db = store::central_store::open(db_path);
+  if (!db) {
+    return fail(db.err().message);
+  }
+  if (args->has("config") || std::filesystem::exists(config_path)) {
+    auto seed = domain::load_seed_file(config_path);
+    if (!seed) {
+      return fail(seed.err().message);
+    }
+    if (auto added = (*db)->seed(*seed); !added) {
+      return fail(added.err().message);
+    }
+  }
+  auto registry = (*db)->load_registry();
+  auto stopped = (*db)->stopped_cps();
+  if (!registry || !stopped) {
+    return fail(!registry ? registry.err().message : stopped.err().message);
+  }
+  domain::network model;
+  for (auto& cp : registry->cps) {
+    model.add_cp(cp);
+  }
+  for (auto& d : registry->drivers) {
+    model.add_driver(d);
+  }
+  for (const auto& id : *stopped) {
+    (void) model.stop(id);
+  }
+  (void) model.take_changes();
+
+  runtime::app_shell shell{"central", args->has("headless"), args->get("log").value_or(""),
+                           [](caf::actor_system& sys) {
+                             return ui::spawn_panel(sys, ui::panel_kind::central, "EV_Central");
+                           }};
+  transport::options opts;
+  opts.sender_name = "central";
+  transport::transport net{opts};
+  central::central_links links;
+  links.net = &net;
+  links.router = net.add_router(runtime::tcp_bind_endpoint(*port));
+  links.publisher = net.add_publisher(runtime::tcp_bind_endpoint(static_cast<std::uint16_t>(*port + 1)));
+  auto core = central::spawn_central(shell.system(), links, central::central_settings{*port, db_path},
+                                     std::move(*db), std::move(model), shell.view());
+  return shell.run(core, net);
+}

@@ -1,0 +1,77 @@
+// EV_Driver: wiring only. See driver_actor.hpp for the behaviour.
+
+#include "driver_actor.hpp"
+
+#include "evnet/domain/registry.hpp"
+#include "evnet/runtime/app_shell.hpp"
+#include "evnet/runtime/cli.hpp"
+#include "evnet/ui/panels.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: EV_Driver <central_host> <central_port> <driver_id> [--file FILE] [--duration SECONDS]\n"
+    "                 [--headless] [--log FILE]\n"
+    "\n"
+    "  <central_host> <central_port>  where EV_Central listens\n"
+    "  <driver_id>       this driver, as registered in Central (e.g. D1)\n"
+    "  --file FILE       run the services in FILE: one 'CP_ID [SECONDS]' per line,\n"
+    "                    4 s between services\n"
+    "  --duration SECONDS  duration of charges that name none (default: until\n"
+    "                    unplugged at the CP)\n"
+    "  --headless        no panel: JSON events on stdout, commands on stdin\n"
+    "                    (list, charge <CP> [SECONDS], file <PATH>, quit)\n"
+    "  --log FILE        log file (default: stderr when headless, var/driver-<id>.log otherwise)\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace evnet;
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help"}, {"file", "duration", "log"});
+  if (!args) {
+    runtime::exit_usage(usage, args.err().message);
+  }
+  if (args->has("help")) {
+    runtime::exit_usage(usage);
+  }
+  const auto& pos = args->positional;
+  if (pos.size() != 3) {
+    runtime::exit_usage(usage, "expected three arguments: <central_host> <central_port> <driver_id>");
+  }
+  auto port = runtime::parse_port(pos[1], "<central_port>");
+  if (!port) {
+    runtime::exit_usage(usage, port.err().message);
+  }
+  if (*port == 65535) {
+    runtime::exit_usage(usage, "<central_port> must leave room for the stream port <central_port>+1");
+  }
+  if (!domain::valid_id(pos[2])) {
+    runtime::exit_usage(usage, "<driver_id> must be 1 to 64 printable characters without spaces");
+  }
+  driver::driver_settings settings;
+  settings.driver_id = pos[2];
+  settings.file = args->get("file").value_or("");
+  if (auto d = args->get("duration")) {
+    auto seconds = runtime::parse_seconds(*d, "--duration");
+    if (!seconds) {
+      runtime::exit_usage(usage, seconds.err().message);
+    }
+    settings.default_duration_s = *seconds;
+  }
+  const std::string name = "driver-" + settings.driver_id;
+
+  runtime::app_shell shell{name, args->has("headless"), args->get("log").value_or(""),
+                           [](caf::actor_system& sys) {
+                             return ui::spawn_panel(sys, ui::panel_kind::driver, "EV_Driver");
+                           }};
+  transport::options opts;
+  opts.sender_name = "driver:" + settings.driver_id;
+  transport::transport net{opts};
+  driver::driver_links links;
+  links.net = &net;
+  links.central_address = pos[0] + ":" + pos[1];
+  links.central = net.add_dealer(runtime::tcp_endpoint(pos[0], *port), "driver:" + settings.driver_id);
+  links.stream = net.add_subscriber(runtime::tcp_endpoint(pos[0], static_cast<std::uint16_t>(*port + 1)), "cp");
+  auto core = driver::spawn_driver(shell.system(), links, std::move(settings), shell.view());
+  return shell.run(core, net);
+}

@@ -1,0 +1,85 @@
+#include "evnet/runtime/app_shell.hpp"
+
+#include "evnet/runtime/actor_sink.hpp"
+#include "evnet/runtime/atoms.hpp"
+#include "evnet/runtime/console.hpp"
+#include "evnet/runtime/log.hpp"
+#include "evnet/runtime/view.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace evnet::runtime {
+
+namespace {
+
+caf::actor_system_config& configured(caf::actor_system_config& cfg) {
+  // Two cores on the target machines; CAF's default is one thread per core
+  // anyway, but logging and the middleman stay off.
+  cfg.set("scheduler.max-threads", 2);
+  return cfg;
+}
+
+} // namespace
+
+struct app_shell::impl {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor view;
+  std::string component;
+};
+
+void ensure_parent_dir(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+  }
+}
+
+app_shell::app_shell(std::string component, bool headless, std::string log_path, panel_factory panel)
+    : impl_(std::make_unique<impl>()), headless_(headless || !panel) {
+  block_shutdown_signals();
+  if (!headless_ && log_path.empty()) {
+    log_path = "var/" + component + ".log";
+  }
+  if (!log_path.empty()) {
+    ensure_parent_dir(log_path);
+    if (!open_log(log_path)) {
+      std::fprintf(stderr, "warning: cannot write log file %s; logging to stderr\n", log_path.c_str());
+    }
+  }
+  impl_->component = std::move(component);
+  impl_->sys = std::make_unique<caf::actor_system>(configured(impl_->cfg));
+  impl_->view = headless_ ? spawn_headless_view(*impl_->sys) : panel(*impl_->sys);
+}
+
+app_shell::~app_shell() = default;
+
+caf::actor_system& app_shell::system() { return *impl_->sys; }
+
+const caf::actor& app_shell::view() const { return impl_->view; }
+
+int app_shell::run(const caf::actor& core, transport::transport& net) {
+  actor_sink sink{core};
+  if (auto st = net.start(sink); !st) {
+    caf::anon_send(impl_->view, quit_atom::value);
+    caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
+    impl_->sys->await_all_actors_done();
+    std::fprintf(stderr, "%s: %s\n", impl_->component.c_str(), st.err().message.c_str());
+    return 1;
+  }
+  caf::anon_send(impl_->view, attach_atom::value, core);
+  signal_watcher signals{core};
+  std::unique_ptr<stdin_reader> commands;
+  if (headless_) {
+    commands = std::make_unique<stdin_reader>(core);
+  }
+  log_line(impl_->component, "started");
+  impl_->sys->await_all_actors_done();
+  net.stop();
+  log_line(impl_->component, "stopped");
+  return 0;
+}
+
+} // namespace evnet::runtime

@@ -1,0 +1,79 @@
+#include "evnet/runtime/console.hpp"
+
+#include "evnet/runtime/atoms.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <thread>
+
+namespace evnet::runtime {
+
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+} // namespace
+
+void block_shutdown_signals() {
+  sigset_t set = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A peer closing a pipe must not kill us; writes report EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+struct signal_watcher::impl {
+  std::thread thread;
+};
+
+signal_watcher::signal_watcher(caf::actor target) : impl_(std::make_unique<impl>()) {
+  // Detached on purpose: sigwait() cannot be cancelled cleanly, and the
+  // thread only ever sends a message to an actor reference it owns.
+  impl_->thread = std::thread([target = std::move(target)] {
+    sigset_t set = shutdown_signals();
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) {
+        return;
+      }
+      if (++count > 1) {
+        std::_Exit(130);
+      }
+      caf::anon_send(target, quit_atom::value);
+    }
+  });
+  impl_->thread.detach();
+}
+
+signal_watcher::~signal_watcher() = default;
+
+struct stdin_reader::impl {
+  std::thread thread;
+};
+
+stdin_reader::stdin_reader(caf::actor target) : impl_(std::make_unique<impl>()) {
+  impl_->thread = std::thread([target = std::move(target)] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+      }
+      caf::anon_send(target, command_atom::value, line);
+    }
+  });
+  impl_->thread.detach();
+}
+
+stdin_reader::~stdin_reader() = default;
+
+} // namespace evnet::runtime

@@ -1,0 +1,486 @@
+#include "harness.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <random>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace evnet::testing {
+
+std::string program_path(const std::string& name) {
+  const char* root = std::getenv("EVNET_BUILD_ROOT");
+  std::string base = root != nullptr ? root : ".";
+  static const std::vector<std::pair<std::string, std::string>> dirs = {
+      {"EV_Central", "central"}, {"EV_CP_E", "engine"}, {"EV_CP_M", "monitor"}, {"EV_Driver", "driver"}};
+  for (const auto& [prog, dir] : dirs) {
+    if (prog == name) {
+      return base + "/src/" + dir + "/" + prog;
+    }
+  }
+  return name;
+}
+
+temp_dir::temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "evnet-test-XXXXXX").string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  path_ = buf.data();
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  if (std::getenv("EVNET_KEEP_TEST_DIRS") == nullptr) {
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+namespace {
+
+bool port_free(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return false;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+} // namespace
+
+std::uint16_t free_port(int span) {
+  // Random start in a range the kernel does not hand out as ephemeral ports
+  // (32768+), so two tests running at once rarely collide, and never with
+  // outgoing connections.
+  static std::mt19937 rng{std::random_device{}() ^ static_cast<unsigned>(::getpid())};
+  std::uniform_int_distribution<int> dist(20000, 32000 - span);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto base = static_cast<std::uint16_t>(dist(rng));
+    bool ok = true;
+    for (int i = 0; i < span && ok; ++i) {
+      ok = port_free(static_cast<std::uint16_t>(base + i));
+    }
+    if (ok) {
+      return base;
+    }
+  }
+  throw std::runtime_error("no free port");
+}
+
+predicate event_is(std::string name, json::object fields) {
+  return [name = std::move(name), fields = std::move(fields)](const json::value& ev) {
+    const auto* n = ev.find("event");
+    if (n == nullptr || !n->is_string() || n->as_string() != name) {
+      return false;
+    }
+    for (const auto& [key, want] : fields) {
+      const auto* got = ev.find(key);
+      if (got == nullptr) {
+        return false;
+      }
+      if (want.is_number() && got->is_number()) {
+        if (std::abs(want.as_double() - got->as_double()) > 1e-9) {
+          return false;
+        }
+      } else if (!(*got == want)) {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+process::process(std::string name, std::vector<std::string> argv, std::string cwd) : name_(std::move(name)) {
+  int in_pipe[2];
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  std::vector<char*> args;
+  for (auto& a : argv) {
+    args.push_back(a.data());
+  }
+  args.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    throw std::runtime_error("fork failed");
+  }
+  if (pid_ == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      ::_exit(126);
+    }
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  stdin_fd_ = in_pipe[1];
+  out_thread_ = std::thread([this, fd = out_pipe[0]] { read_loop(fd, true); });
+  err_thread_ = std::thread([this, fd = err_pipe[0]] { read_loop(fd, false); });
+}
+
+process::~process() {
+  if (running()) {
+    kill_hard();
+  }
+  if (stdin_fd_ >= 0) {
+    ::close(stdin_fd_);
+  }
+  if (out_thread_.joinable()) {
+    out_thread_.join();
+  }
+  if (err_thread_.joinable()) {
+    err_thread_.join();
+  }
+}
+
+void process::read_loop(int fd, bool is_stdout) {
+  std::string pending;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      break;
+    }
+    pending.append(buf, static_cast<std::size_t>(n));
+    std::size_t pos;
+    while ((pos = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, pos);
+      pending.erase(0, pos + 1);
+      std::lock_guard<std::mutex> guard{mutex_};
+      if (is_stdout) {
+        auto parsed = json::parse(line);
+        if (parsed && parsed->is_object()) {
+          events_.push_back(std::move(*parsed));
+          cv_.notify_all();
+          continue;
+        }
+        noise_.push_back("stdout: " + line);
+      } else {
+        noise_.push_back("stderr: " + line);
+      }
+      if (noise_.size() > 200) {
+        noise_.erase(noise_.begin());
+      }
+    }
+  }
+  ::close(fd);
+  std::lock_guard<std::mutex> guard{mutex_};
+  cv_.notify_all();
+}
+
+void process::send(const std::string& line) {
+  std::string data = line + "\n";
+  if (::write(stdin_fd_, data.data(), data.size()) < 0) {
+    BOOST_TEST_MESSAGE(name_ << ": cannot write to stdin");
+  }
+}
+
+std::optional<json::value> process::wait_for(const predicate& p, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock{mutex_};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    while (cursor_ < events_.size()) {
+      const auto& ev = events_[cursor_++];
+      if (p(ev)) {
+        return ev;
+      }
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      while (cursor_ < events_.size()) {
+        const auto& ev = events_[cursor_++];
+        if (p(ev)) {
+          return ev;
+        }
+      }
+      return std::nullopt;
+    }
+  }
+}
+
+json::value process::expect(const predicate& p, std::chrono::milliseconds timeout, const std::string& what) {
+  auto ev = wait_for(p, timeout);
+  if (!ev) {
+    BOOST_FAIL(name_ << ": no event " << what << " within " << timeout.count() << " ms\n" << recent_output());
+  }
+  return *ev;
+}
+
+std::vector<json::value> process::all(const predicate& p) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<json::value> out;
+  for (const auto& ev : events_) {
+    if (p(ev)) {
+      out.push_back(ev);
+    }
+  }
+  return out;
+}
+
+void process::skip_to_end() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  cursor_ = events_.size();
+}
+
+std::string process::recent_output() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::ostringstream out;
+  std::size_t from = events_.size() > 40 ? events_.size() - 40 : 0;
+  out << "--- last events of " << name_ << " ---\n";
+  for (std::size_t i = from; i < events_.size(); ++i) {
+    out << json::dump(events_[i]) << "\n";
+  }
+  out << "--- other output of " << name_ << " ---\n";
+  for (const auto& line : noise_) {
+    out << line << "\n";
+  }
+  return out.str();
+}
+
+bool process::running() {
+  if (exited_ || pid_ <= 0) {
+    return false;
+  }
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exited_ = true;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+int process::wait_exit(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return -1;
+    }
+    std::this_thread::sleep_for(10ms);  // polling a child's exit; bounded by the deadline
+  }
+  return status_;
+}
+
+void process::kill_hard() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(10s);
+  }
+}
+
+int process::terminate(std::chrono::milliseconds timeout) {
+  if (!running()) {
+    return status_;
+  }
+  ::kill(pid_, SIGTERM);
+  int code = wait_exit(timeout);
+  if (code < 0) {
+    kill_hard();
+  }
+  return code;
+}
+
+run_result run_to_end(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
+  process p{argv.front(), argv};
+  run_result r;
+  r.exit_code = p.wait_exit(timeout);
+  if (r.exit_code < 0) {
+    p.kill_hard();
+  }
+  // Joining happens in the destructor; read what was collected first.
+  r.out = p.recent_output();
+  r.err = r.out;
+  return r;
+}
+
+std::string str(const json::value& ev, const std::string& key) {
+  const auto* v = ev.find(key);
+  return v != nullptr && v->is_string() ? v->as_string() : std::string{};
+}
+
+double num(const json::value& ev, const std::string& key) {
+  const auto* v = ev.find(key);
+  return v != nullptr && v->is_number() ? v->as_double() : -1.0;
+}
+
+bool flag(const json::value& ev, const std::string& key) {
+  const auto* v = ev.find(key);
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+// ---- network ---------------------------------------------------------------
+
+network::network(std::vector<cp_spec> cps, std::vector<std::string> drivers)
+    : cps_(std::move(cps)), central_port_(free_port(2)) {
+  json::array cp_rows;
+  for (const auto& cp : cps_) {
+    cp_rows.push_back(json::object{{"id", cp.id}, {"location", cp.location}, {"price", cp.price}});
+    engine_ports_.emplace_back(cp.id, free_port(1));
+  }
+  json::array driver_rows;
+  for (const auto& d : drivers) {
+    driver_rows.push_back(json::object{{"id", d}, {"name", "Driver " + d}});
+  }
+  std::ofstream out{dir_.file("db.json")};
+  out << json::dump(json::object{{"cps", std::move(cp_rows)}, {"drivers", std::move(driver_rows)}});
+}
+
+network::~network() {
+  for (auto& d : drivers_) {
+    d->kill_hard();
+  }
+  for (auto& [id, m] : monitors_) {
+    m->kill_hard();
+  }
+  for (auto& [id, e] : engines_) {
+    e->kill_hard();
+  }
+  if (central_) {
+    central_->kill_hard();
+  }
+}
+
+process& network::start_central() {
+  central_ = std::make_unique<process>(
+      "central", std::vector<std::string>{program_path("EV_Central"), std::to_string(central_port_), "--headless",
+                                          "--config", dir_.file("db.json"), "--db", dir_.file("central.db")});
+  central_->expect(event_is("started"), 15s, "started");
+  return *central_;
+}
+
+std::uint16_t network::engine_port(const std::string& cp_id) const {
+  for (const auto& [id, port] : engine_ports_) {
+    if (id == cp_id) {
+      return port;
+    }
+  }
+  throw std::runtime_error("no such CP in the test network: " + cp_id);
+}
+
+double network::price(const std::string& cp_id) const {
+  for (const auto& cp : cps_) {
+    if (cp.id == cp_id) {
+      return cp.price;
+    }
+  }
+  throw std::runtime_error("no such CP in the test network: " + cp_id);
+}
+
+namespace {
+
+template <class Vec>
+process* find_in(Vec& v, const std::string& id) {
+  for (auto& [key, p] : v) {
+    if (key == id) {
+      return p.get();
+    }
+  }
+  return nullptr;
+}
+
+template <class Vec>
+void put(Vec& v, const std::string& id, std::unique_ptr<process> p) {
+  for (auto& [key, old] : v) {
+    if (key == id) {
+      old = std::move(p);
+      return;
+    }
+  }
+  v.emplace_back(id, std::move(p));
+}
+
+} // namespace
+
+process& network::start_engine(const std::string& cp_id) {
+  const auto port = engine_port(cp_id);
+  put(engines_, cp_id,
+      std::make_unique<process>("engine-" + cp_id,
+                                std::vector<std::string>{program_path("EV_CP_E"), "127.0.0.1",
+                                                         std::to_string(central_port_), "--listen",
+                                                         std::to_string(port), "--headless", "--store",
+                                                         dir_.file("engine-" + cp_id + ".db")}));
+  auto& e = engine(cp_id);
+  e.expect(event_is("started"), 15s, "started");
+  return e;
+}
+
+process& network::start_monitor(const std::string& cp_id) {
+  put(monitors_, cp_id,
+      std::make_unique<process>("monitor-" + cp_id,
+                                std::vector<std::string>{program_path("EV_CP_M"), "127.0.0.1",
+                                                         std::to_string(engine_port(cp_id)), "127.0.0.1",
+                                                         std::to_string(central_port_), cp_id, "--headless"}));
+  auto& m = monitor(cp_id);
+  m.expect(event_is("started"), 15s, "started");
+  return m;
+}
+
+process& network::start_cp(const std::string& cp_id) {
+  start_engine(cp_id);
+  auto& m = start_monitor(cp_id);
+  central_->expect(event_is("cp_state", {{"cp", cp_id}, {"state", "ACTIVE"}}), 20s, cp_id + " ACTIVE");
+  return m;
+}
+
+process& network::start_driver(const std::string& driver_id, std::vector<std::string> extra) {
+  std::vector<std::string> argv{program_path("EV_Driver"), "127.0.0.1", std::to_string(central_port_), driver_id,
+                                "--headless"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  drivers_.push_back(std::make_unique<process>("driver-" + driver_id, argv));
+  auto& d = *drivers_.back();
+  d.expect(event_is("cps"), 20s, "cps (first snapshot)");
+  return d;
+}
+
+process& network::engine(const std::string& cp_id) {
+  auto* p = find_in(engines_, cp_id);
+  if (p == nullptr) {
+    throw std::runtime_error("engine not started: " + cp_id);
+  }
+  return *p;
+}
+
+process& network::monitor(const std::string& cp_id) {
+  auto* p = find_in(monitors_, cp_id);
+  if (p == nullptr) {
+    throw std::runtime_error("monitor not started: " + cp_id);
+  }
+  return *p;
+}
+
+void network::stop_engine(const std::string& cp_id, bool hard) {
+  hard ? engine(cp_id).kill_hard() : (void) engine(cp_id).terminate();
+}
+
+void network::stop_monitor(const std::string& cp_id, bool hard) {
+  hard ? monitor(cp_id).kill_hard() : (void) monitor(cp_id).terminate();
+}
+
+void network::stop_central(bool hard) { hard ? central_->kill_hard() : (void) central_->terminate(); }
+
+} // namespace evnet::testing
