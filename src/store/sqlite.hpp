@@ -1,0 +1,101 @@
+#pragma once
+
+// Private to evnet_store: thin RAII over the SQLite C API, returning errors
+// as values so that no sqlite failure ever escapes as an exception or a
+// leaked handle. Error messages read "<what>: <sqlite3_errmsg>".
+//
+// Thread-safety: none; a connection and its statements belong to one owner.
+
+#include "evnet/result.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace evnet::store::sql {
+
+error store_error(const std::string& what, sqlite3* db);
+
+class statement;
+
+class connection {
+public:
+  // Opens or creates the database file and applies the durability pragmas:
+  // WAL, synchronous=FULL, busy_timeout=2000.
+  static result<connection> open(const std::string& path);
+
+  connection(connection&& other) noexcept;
+  connection& operator=(connection&& other) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  // Runs one or more statements that return no rows of interest.
+  status exec(const std::string& sql, const std::string& what);
+  result<statement> prepare(std::string_view sql, const std::string& what);
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  int changes() const;
+  sqlite3* handle() const { return db_; }
+
+private:
+  explicit connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+class statement {
+public:
+  statement(statement&& other) noexcept;
+  statement& operator=(statement&& other) noexcept;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement();
+
+  // Parameters are numbered from 1, as in SQLite. Binding only fails on a
+  // programming error (bad index) or out of memory; step() reports both.
+  statement& bind(int index, const std::string& text);
+  statement& bind(int index, std::int64_t number);
+  statement& bind(int index, double number);
+  statement& bind(int index, bool flag) { return bind(index, static_cast<std::int64_t>(flag ? 1 : 0)); }
+
+  // true: a row is available; false: done.
+  result<bool> step();
+  // Runs a statement that returns no rows.
+  status run();
+
+  std::string text(int column) const;
+  std::int64_t integer(int column) const;
+  double real(int column) const;
+
+private:
+  friend class connection;
+  statement(sqlite3_stmt* stmt, sqlite3* db, std::string what) : stmt_(stmt), db_(db), what_(std::move(what)) {}
+
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+  std::string what_;
+  int bind_error_ = SQLITE_OK;
+};
+
+// BEGIN IMMEDIATE on construction via begin(); rolls back unless commit()
+// succeeded, so every early return leaves the database unchanged.
+class transaction {
+public:
+  static result<transaction> begin(connection& db, const std::string& what);
+
+  transaction(transaction&& other) noexcept;
+  transaction& operator=(transaction&&) = delete;
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  ~transaction();
+
+  status commit();
+
+private:
+  transaction(connection& db, std::string what) : db_(&db), what_(std::move(what)) {}
+  connection* db_ = nullptr;
+  std::string what_;
+};
+
+} // namespace evnet::store::sql
