@@ -76,10 +76,28 @@ struct charge_record {
 // ---- message bodies ---------------------------------------------------------
 // Each body names itself; the name is the envelope's `type`.
 
+// Base of the bodies without fields, sent as an empty map (any map is
+// accepted, for newer peers). It exists because MSGPACK_DEFINE_MAP() with no
+// arguments does not compile in msgpack-cxx 4.1.3.
+struct empty_body {
+  template <class Packer>
+  void msgpack_pack(Packer& pk) const { pk.pack_map(0); }
+  void msgpack_unpack(const msgpack::object& o) {
+    if (o.type != msgpack::type::MAP) {
+      throw msgpack::type_error();
+    }
+  }
+  template <class Object>
+  void msgpack_object(Object* o, msgpack::zone&) const {
+    o->type = msgpack::type::MAP;
+    o->via.map.ptr = nullptr;
+    o->via.map.size = 0;
+  }
+};
+
 // Liveness (Paranoid Pirate). Handled inside the transport; never reaches actors.
-struct heartbeat {
+struct heartbeat : empty_body {
   static constexpr std::string_view name = "heartbeat";
-  MSGPACK_DEFINE_MAP()
 };
 
 // The reply to anything that could not be served: malformed input, unknown
@@ -143,9 +161,8 @@ struct engine_configure {
 };
 
 // Monitor -> Engine, every second.
-struct health_check {
+struct health_check : empty_body {
   static constexpr std::string_view name = "health_check";
-  MSGPACK_DEFINE_MAP()
 };
 
 // The charge an Engine is running, as its Monitor shows it.
@@ -238,9 +255,8 @@ struct driver_hello {
 };
 
 // Driver -> Central: the Clone pattern's state request.
-struct snapshot_request {
+struct snapshot_request : empty_body {
   static constexpr std::string_view name = "snapshot_request";
-  MSGPACK_DEFINE_MAP()
 };
 
 // Central -> Driver: the whole table as of stream sequence `seq`.
