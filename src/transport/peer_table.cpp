@@ -1,0 +1,52 @@
+#include "peer_table.hpp"
+
+namespace evnet::transport::detail {
+
+std::optional<std::string> rejection_limiter::admit(std::string_view detail, clock::time_point now) {
+  const bool same = detail == last_ && last_reported_ != clock::time_point{};
+  if (same && now - last_reported_ < window) {
+    ++suppressed_;
+    return std::nullopt;
+  }
+  std::string text(detail);
+  if (same && suppressed_ > 0) {
+    text += " (repeated " + std::to_string(suppressed_) + " times since the last report)";
+  }
+  last_ = detail;
+  last_reported_ = now;
+  suppressed_ = 0;
+  return text;
+}
+
+void peer_table::heard(const std::string& peer, clock::time_point now) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) {
+    peers_.emplace(peer, peer_state{now, {}});
+  } else {
+    it->second.last_heard = now;
+  }
+}
+
+std::vector<std::string> peer_table::expire(clock::time_point now) {
+  std::vector<std::string> gone;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    if (now - it->second.last_heard > timeout_) {
+      gone.push_back(it->first);
+      it = peers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
+}
+
+std::optional<std::string> peer_table::admit_rejection(const std::string& peer, std::string_view detail,
+                                                       clock::time_point now) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) {
+    it = peers_.emplace(peer, peer_state{now, {}}).first;
+  }
+  return it->second.rejections.admit(detail, now);
+}
+
+} // namespace evnet::transport::detail
