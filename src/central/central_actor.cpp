@@ -8,6 +8,7 @@
 #include "operator_command.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <set>
@@ -440,7 +441,9 @@ private:
     }
     interrupted_.erase(r.charge_id);
     emit("ticket", runtime::ticket_fields(r));
-    message("ticket " + r.cp_id + " " + r.driver_id + ": " + std::to_string(r.kwh) + " kWh (" + r.reason + ")");
+    char figures[64];
+    std::snprintf(figures, sizeof figures, "%.0f kWh, %.2f EUR", r.kwh, r.amount);
+    message("ticket " + r.cp_id + " " + r.driver_id + ": " + figures + " (" + r.reason + ")");
     if (!r.driver_id.empty() && r.driver_id.front() != '@') {
       owed_[ticket_key(r.cp_id, r.charge_id)] = r;
       send_ticket(r);

@@ -351,8 +351,10 @@ private:
       if (charge_ && charge_->step == phase::requesting) {
         send_request();
       }
-    } else if (ev.kind == transport::event_kind::disconnected) {
+    } else if (ev.kind == transport::event_kind::disconnected && (central_up_ || !told_unreachable_)) {
+      // Once per outage, not once per reconnect attempt.
       central_up_ = false;
+      told_unreachable_ = true;
       emit("central", {{"status", "unreachable"}, {"text", unreachable_text() + ", retrying"}});
     }
   }
@@ -422,6 +424,7 @@ private:
   caf::actor view_;
 
   bool central_up_ = false;
+  bool told_unreachable_ = false;
   std::string hello_refusal_;
   std::int64_t last_hello_ms_ = 0;
   std::uint64_t correlation_ = 0;

@@ -227,10 +227,16 @@ private:
       return;  // the Engine's health is judged by its answers, not by the link
     }
     if (ev.kind == transport::event_kind::connected) {
+      central_up_ = true;
       emit("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + links_.central_address}});
       authenticate();
     } else if (ev.kind == transport::event_kind::disconnected) {
       authenticated_ = false;
+      if (!central_up_ && told_unreachable_) {
+        return;  // once per outage, not per reconnect attempt
+      }
+      central_up_ = false;
+      told_unreachable_ = true;
       emit("central", {{"status", "unreachable"},
                        {"text", "cannot reach CENTRAL at " + links_.central_address + ", retrying"}});
     }
@@ -303,6 +309,8 @@ private:
   caf::actor view_;
 
   std::optional<protocol::cp_config> config_;
+  bool central_up_ = false;
+  bool told_unreachable_ = false;
   bool authenticated_ = false;
   std::string last_auth_reason_ = "-";
   std::int64_t last_auth_ms_ = 0;

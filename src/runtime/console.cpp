@@ -22,6 +22,16 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// The reader threads outlive the actors they feed (a blocked read cannot be
+// interrupted), so they hold only a weak reference: a strong one would keep
+// the core alive, and with it the detached view, and the actor system's
+// destructor would wait for them forever.
+void send_to(const caf::actor_addr& target, auto&&... xs) {
+  if (auto strong = caf::actor_cast<caf::actor>(target)) {
+    caf::anon_send(strong, std::forward<decltype(xs)>(xs)...);
+  }
+}
+
 } // namespace
 
 void block_shutdown_signals() {
@@ -38,7 +48,7 @@ struct signal_watcher::impl {
 signal_watcher::signal_watcher(caf::actor target) : impl_(std::make_unique<impl>()) {
   // Detached on purpose: sigwait() cannot be cancelled cleanly, and the
   // thread only ever sends a message to an actor reference it owns.
-  impl_->thread = std::thread([target = std::move(target)] {
+  impl_->thread = std::thread([target = target.address()] {
     sigset_t set = shutdown_signals();
     int count = 0;
     for (;;) {
@@ -49,7 +59,7 @@ signal_watcher::signal_watcher(caf::actor target) : impl_(std::make_unique<impl>
       if (++count > 1) {
         std::_Exit(130);
       }
-      caf::anon_send(target, quit_atom::value);
+      send_to(target, quit_atom::value);
     }
   });
   impl_->thread.detach();
@@ -62,13 +72,13 @@ struct stdin_reader::impl {
 };
 
 stdin_reader::stdin_reader(caf::actor target) : impl_(std::make_unique<impl>()) {
-  impl_->thread = std::thread([target = std::move(target)] {
+  impl_->thread = std::thread([target = target.address()] {
     std::string line;
     while (std::getline(std::cin, line)) {
       if (!line.empty() && line.back() == '\r') {
         line.pop_back();
       }
-      caf::anon_send(target, command_atom::value, line);
+      send_to(target, command_atom::value, line);
     }
   });
   impl_->thread.detach();
