@@ -159,8 +159,21 @@ void network::charge_started(const std::string& cp_id, session s) {
 
 bool network::charge_progress(const protocol::telemetry& t) {
   const auto it = cps_.find(t.cp_id);
-  if (it == cps_.end() || !it->second.charge) {
+  if (it == cps_.end()) {
     return false;
+  }
+  if (!it->second.charge) {
+    // Central restarted while this CP was charging: the Engine's reports are
+    // the truth, so the charge is adopted and the CP shows BUSY again.
+    if (!it->second.condition.monitor_ok || t.charge_id.empty()) {
+      return false;
+    }
+    session adopted;
+    adopted.charge_id = t.charge_id;
+    adopted.driver_id = t.driver_id;
+    it->second.charge = adopted;
+    it->second.condition.charging = true;
+    touch(t.cp_id);
   }
   session& s = *it->second.charge;
   // Telemetry is unacknowledged and may arrive late or twice: only the

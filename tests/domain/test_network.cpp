@@ -383,6 +383,22 @@ BOOST_AUTO_TEST_CASE(progress_accepts_only_newer_telemetry_of_the_running_charge
   BOOST_TEST(net.info("ALC1").amount == 1.05);
 }
 
+BOOST_AUTO_TEST_CASE(progress_of_an_unknown_charge_is_adopted_only_when_connected) {
+  // As after a Central restart: the Engine is still supplying a charge that
+  // the fresh model never saw start.
+  BOOST_TEST(!net.charge_progress(tele("ALC1", "c-7", 5, 5.0, 1.75)));  // Monitor not back yet
+  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  connect("ALC1");
+  BOOST_TEST(net.charge_progress(tele("ALC1", "c-7", 6, 6.0, 2.10)));
+  BOOST_TEST(state("ALC1") == "BUSY");
+  BOOST_TEST(net.info("ALC1").driver_id == "D1");
+  BOOST_TEST(net.info("ALC1").kwh == 6.0);
+  BOOST_TEST((net.take_changes() == ids{"ALC1"}));
+  net.charge_finished(record("ALC1", "c-7"));
+  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(!net.charge_progress(tele("ALC1", "", 1, 1.0, 0.35)));  // no charge id: nothing to adopt
+}
+
 BOOST_AUTO_TEST_CASE(progress_with_same_figures_is_not_a_change) {
   connect("ALC1");
   start("ALC1", "c-1");

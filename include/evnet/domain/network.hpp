@@ -71,7 +71,8 @@ public:
   // The CP authorised the charge; the CP is BUSY from now on.
   void charge_started(const std::string& cp_id, session s);
   // Live figures from the Engine. Ignored unless it matches the running
-  // charge and its seq is newer.
+  // charge and its seq is newer. A charge Central does not know (it
+  // restarted meanwhile) is adopted while the CP's Monitor is connected.
   bool charge_progress(const protocol::telemetry& t);
   // The Engine reported the charge finished; the CP is free again.
   void charge_finished(const protocol::charge_record& r);
