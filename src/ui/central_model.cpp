@@ -1,6 +1,8 @@
 #include "evnet/ui/central_model.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 #include <utility>
 
 namespace evnet::ui {
@@ -9,29 +11,24 @@ namespace {
 
 using tone = message_log::tone;
 
-tone tone_of(cp_status s) {
-  switch (s) {
-    case cp_status::active:
-      return tone::good;
-    case cp_status::broken:
-    case cp_status::out_of_order:
-    case cp_status::disconnected:
-      return tone::bad;
-    case cp_status::busy:
-    case cp_status::unknown:
-      break;
-  }
-  return tone::info;
+bool contains(std::string_view text, std::string_view word) {
+  return text.find(word) != std::string_view::npos;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
+// Central's lines carry no severity; colour them by what they say.
+tone tone_of_text(std::string_view text) {
+  for (std::string_view bad : {"denied", "fault", "out of order", "disconnected", "error", "failed", "refused",
+                               "cannot", "lost", "unknown"}) {
+    if (contains(text, bad)) {
+      return tone::bad;
     }
   }
-  return out;
+  for (std::string_view good : {"accepted", "recovered", "resumed", "status OK", "registered", "authorized"}) {
+    if (contains(text, good)) {
+      return tone::good;
+    }
+  }
+  return tone::info;
 }
 
 bool is_single_word(const std::string& s) {
@@ -42,6 +39,9 @@ bool is_single_word(const std::string& s) {
 
 central_model::central_model() : messages_(200) {}
 
+// Central narrates most events itself (`message` events), so the model
+// adds lines only for what it does not: engines announcing themselves,
+// driver requests, interruptions, errors, and the operator's own commands.
 void central_model::apply(const json::value& ev) {
   const std::string name = field::text(ev, "event");
   const std::int64_t ts = field::integer(ev, "ts");
@@ -51,10 +51,6 @@ void central_model::apply(const json::value& ev) {
   if (name == "started") {
     started_ = true;
     port_ = field::integer(ev, "port");
-    messages_.push(ts,
-                   "CENTRAL system status OK: port " + std::to_string(port_) + ", " +
-                       std::to_string(field::integer(ev, "cps")) + " CPs",
-                   tone::good);
   } else if (name == "cps") {
     if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
       for (const auto& item : list->as_array()) {
@@ -68,13 +64,7 @@ void central_model::apply(const json::value& ev) {
       selected_ = cps_.begin()->first;
     }
   } else if (name == "cp_state") {
-    apply_cp(ev, ts);
-  } else if (name == "auth") {
-    if (field::flag(ev, "ok")) {
-      messages_.push(ts, cp + " authenticated", tone::good);
-    } else {
-      messages_.push(ts, cp + " authentication denied: " + field::text(ev, "reason"), tone::bad);
-    }
+    apply_cp(ev);
   } else if (name == "engine") {
     messages_.push(ts, cp + " engine " + field::text(ev, "status", "connected"));
   } else if (name == "request") {
@@ -93,11 +83,8 @@ void central_model::apply(const json::value& ev) {
         row.authorized = true;
       }
     }
-    messages_.push(ts, "driver " + driver + " authorised on " + cp, tone::good);
   } else if (name == "denied") {
     drop_request(driver, cp);
-    messages_.push(ts, "driver " + driver + " denied on " + cp + ": " + field::text(ev, "reason"),
-                   tone::bad);
   } else if (name == "telemetry") {
     if (!cp.empty()) {
       cp_view& view = cps_[cp];
@@ -108,58 +95,28 @@ void central_model::apply(const json::value& ev) {
     }
   } else if (name == "interrupted") {
     drop_request(driver, cp);
-    messages_.push(ts,
-                   cp + " charge of driver " + driver + " interrupted: " + field::text(ev, "reason"),
+    messages_.push(ts, cp + " charge of driver " + driver + " interrupted: " + field::text(ev, "reason"),
                    tone::bad);
   } else if (name == "ticket") {
-    ticket_view t = parse_ticket(ev);
-    drop_request(t.driver, t.cp);
-    messages_.push(ts, "ticket " + t.cp + " driver " + t.driver + ": " + format_fixed(t.kwh, 2) +
-                           " kWh, " + format_fixed(t.amount, 2) + " EUR");
-  } else if (name == "fault") {
-    std::string detail = field::text(ev, "detail");
-    messages_.push(ts, cp + " fault" + (detail.empty() ? "" : ": " + detail), tone::bad);
-  } else if (name == "recovered") {
-    std::string detail = field::text(ev, "detail");
-    messages_.push(ts, cp + " recovered" + (detail.empty() ? "" : ": " + detail), tone::good);
-  } else if (name == "command") {
-    std::string what = field::text(ev, "command");
-    for (char& c : what) {
-      if (c >= 'a' && c <= 'z') {
-        c = static_cast<char>(c - 'a' + 'A');
-      }
-    }
-    if (field::flag(ev, "ok")) {
-      messages_.push(ts, what + " " + cp + " done", tone::good);
-    } else {
-      messages_.push(ts, what + " " + cp + " refused: " + field::text(ev, "reason"), tone::bad);
-    }
+    drop_request(field::text(ev, "driver"), cp);
   } else if (name == "message") {
-    messages_.push(ts, field::text(ev, "text"));
+    std::string text = field::text(ev, "text");
+    tone kind = tone_of_text(text);
+    messages_.push(ts, std::move(text), kind);
   } else if (name == "error") {
     messages_.push(ts, "error: " + field::text(ev, "message", field::text(ev, "code")), tone::bad);
   }
 }
 
-void central_model::apply_cp(const json::value& ev, std::int64_t ts) {
+void central_model::apply_cp(const json::value& ev) {
   std::string id = field::text(ev, "cp");
   if (id.empty()) {
     return;
   }
-  cp_view& view = cps_[id];
-  cp_status before = view.state;
-  merge_cp(view, ev);
+  merge_cp(cps_[id], ev);
   if (selected_.empty()) {
     selected_ = id;
   }
-  if (view.state == before) {
-    return;
-  }
-  std::string text = id + " " + lower(status_label(view.state));
-  if (view.state == cp_status::busy && !view.driver.empty()) {
-    text += " driver " + view.driver;
-  }
-  messages_.push(ts, std::move(text), tone_of(view.state));
 }
 
 void central_model::drop_request(const std::string& driver, const std::string& cp) {

@@ -16,6 +16,7 @@ constexpr int tile_gap = 1;
 
 constexpr std::string_view help =
     "arrows:move  s:STOP  r:RESUME  S/R:all  a:add CP  /:find  l:list  q:quit";
+constexpr std::string_view short_help = "s:STOP r:RESUME S/R:all a:add q:quit";
 
 void draw_tile(terminal& t, const cp_view& cp, bool selected, int y, int x, int w, int h) {
   paint p = tile_paint(cp.state);
@@ -161,7 +162,7 @@ void draw_central(terminal& t, central_model& m, const std::string& title, std::
   t.put(panes_top, left_w, "Application messages", cols - left_w, paint::heading);
   draw_messages(t, m.messages(), panes_top + 1, left_w, bottom - 1, cols - left_w);
 
-  draw_footer(t, rows - 1, m.prompt(), m.question(), help);
+  draw_footer(t, rows - 1, m.prompt(), m.question(), help, short_help);
   t.end_frame();
 }
 

@@ -9,6 +9,12 @@ namespace {
 
 using tone = message_log::tone;
 
+// The Engine ends a charge "completed" (its duration ran out) or
+// "unplugged"; every other reason (STOP, fault, lost monitor) cut it short.
+bool was_cut_short(const std::string& reason) {
+  return !reason.empty() && reason != "completed" && reason != "unplugged";
+}
+
 } // namespace
 
 driver_model::driver_model() : messages_(100) {}
@@ -104,8 +110,12 @@ void driver_model::apply(const json::value& ev) {
     messages_.push(ts, "charge at " + cp + " interrupted: " + charge_->reason, tone::bad);
   } else if (name == "ticket") {
     ticket_view t = parse_ticket(ev);
+    const bool cut_short = was_cut_short(t.reason);
     if (charge_ && charge_->cp == t.cp) {
       charge_->finished = true;
+      // A STOP or a fault ends the charge with a ticket, not an
+      // `interrupted` event: the driver must still read it as cut short.
+      charge_->interrupted = charge_->interrupted || cut_short;
       if (charge_->ended_at == 0) {
         charge_->ended_at = ts;
       }
@@ -114,6 +124,9 @@ void driver_model::apply(const json::value& ev) {
       if (charge_->reason.empty()) {
         charge_->reason = t.reason;
       }
+    }
+    if (cut_short) {
+      messages_.push(ts, "charge at " + t.cp + " interrupted: " + t.reason, tone::bad);
     }
     messages_.push(ts, "ticket " + t.cp + ": " + format_fixed(t.kwh, 2) + " kWh, " +
                            format_fixed(t.amount, 2) + " EUR", tone::good);

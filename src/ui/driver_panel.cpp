@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view help =
     "1-4/TAB:page  arrows:select  c:request charge  f:run file  l:refresh  q:quit";
+constexpr std::string_view short_help = "1-4:page c:charge f:file q:quit";
 
 std::string pad_to(std::string s, std::size_t width) {
   std::size_t w = display_width(s);
@@ -56,21 +57,20 @@ void draw_cps(terminal& t, const driver_model& m, int y, int h, int w) {
   }
 }
 
-void draw_steps(terminal& t, const driver_model::charge& c, int y, int w, std::int64_t now_ms) {
+// "[x] requested   [x] authorised   [ ] plugged in   [ ] finished" from (y, x).
+void draw_steps(terminal& t, const driver_model::charge& c, int y, int x, int w) {
   struct step {
     std::string_view name;
     bool done;
   };
   std::array<step, 4> steps = {step{"requested", true}, step{"authorised", c.authorized},
                                step{"plugged in", c.plugged}, step{"finished", c.finished}};
-  int x = 1;
   for (const auto& s : steps) {
     std::string text = std::string(s.done ? "[x] " : "[ ] ") + std::string(s.name);
     int tw = static_cast<int>(display_width(text));
     t.put(y, x, text, w - x, s.done ? paint::good : paint::dim, s.done ? style::bold : style::plain);
     x += tw + 3;
   }
-  (void)now_ms;
 }
 
 void draw_file_summary(terminal& t, const driver_model::file_run& f, int y, int w, std::int64_t now_ms) {
@@ -99,42 +99,60 @@ void draw_file_summary(terminal& t, const driver_model::file_run& f, int y, int 
 
 void draw_charge(terminal& t, const driver_model& m, int y, int h, int w, std::int64_t now_ms) {
   const auto& c = m.current();
-  int row = y;
   if (!c) {
-    t.put(row, 1, "No charge yet. Press c to request one at the selected CP.", w - 1, paint::dim);
-  } else {
-    std::string head = "Charge at " + c->cp + "  (" + duration_text(c->duration) + ")";
+    t.put(y, 1, "No charge yet. Press c to request one at the selected CP.", w - 1, paint::dim);
+    return;
+  }
+  // Short panes (several drivers tiled in one window) get a compact form:
+  // no blank lines and the header on the steps' line.
+  const bool roomy = h >= 9;
+  const int bottom = y + h;
+  int row = y;
+  std::string head = "Charge at " + c->cp + "  (" + duration_text(c->duration) + ")";
+  if (roomy) {
     if (!c->charge_id.empty()) {
       head += "  charge " + c->charge_id;
     }
     t.put(row++, 1, head, w - 1, paint::heading);
-    draw_steps(t, *c, row++, w, now_ms);
+    draw_steps(t, *c, row++, 1, w);
     ++row;
-    if (c->plugged || c->finished || c->interrupted) {
-      std::int64_t end = c->ended_at != 0 ? c->ended_at : now_ms;
+  } else {
+    head = c->cp + " ";
+    t.put(row, 1, head, w - 1, paint::heading);
+    draw_steps(t, *c, row++, 1 + static_cast<int>(display_width(head)), w);
+  }
+  if (c->plugged || c->finished || c->interrupted) {
+    std::int64_t end = c->ended_at != 0 ? c->ended_at : now_ms;
+    std::int64_t elapsed = c->plugged_at != 0 ? (end - c->plugged_at) / 1000 : 0;
+    if (roomy) {
       t.put(row++, 3, "Energy   " + kwh_text(c->kwh), w - 3, paint::text_busy, style::bold);
       t.put(row++, 3, "Amount   " + eur_text(c->amount), w - 3, paint::text_busy, style::bold);
-      t.put(row++, 3, "Elapsed  " + format_elapsed((end - c->plugged_at) / 1000), w - 3);
-    } else if (c->authorized) {
-      t.put(row++, 3, "Authorised: plug in at " + c->cp + " to start.", w - 3, paint::good);
-    } else if (!c->denied) {
-      t.put(row++, 3, "Waiting for CENTRAL to authorise...", w - 3, paint::dim);
+      t.put(row++, 3, "Elapsed  " + format_elapsed(elapsed), w - 3);
+    } else {
+      t.put(row++, 3,
+            "Energy " + kwh_text(c->kwh) + "   Amount " + eur_text(c->amount) + "   " + format_elapsed(elapsed),
+            w - 3, paint::text_busy, style::bold);
     }
-    ++row;
-    if (c->denied) {
-      t.put(row++, 1, "DENIED: " + c->reason, w - 1, paint::bad, style::bold);
-    } else if (c->interrupted) {
-      t.put(row++, 1, "INTERRUPTED: " + c->reason, w - 1, paint::bad, style::bold);
-    } else if (c->finished) {
-      std::string line = "Finished: ticket " + kwh_text(c->kwh) + ", " + eur_text(c->amount);
-      if (!c->reason.empty()) {
-        line += " (" + c->reason + ")";
-      }
-      t.put(row++, 1, line, w - 1, paint::good, style::bold);
-    }
+  } else if (c->authorized) {
+    t.put(row++, 3, "Authorised: plug in at " + c->cp + " to start.", w - 3, paint::good);
+  } else if (!c->denied) {
+    t.put(row++, 3, "Waiting for CENTRAL to authorise...", w - 3, paint::dim);
   }
-  if (m.file() && row < y + h) {
-    draw_file_summary(t, *m.file(), y + h - 1, w, now_ms);
+  if (roomy) {
+    ++row;
+  }
+  if (c->denied && row < bottom) {
+    t.put(row++, 1, "DENIED: " + c->reason, w - 1, paint::bad, style::bold);
+  }
+  if (c->interrupted && row < bottom) {
+    t.put(row++, 1, "INTERRUPTED: " + c->reason, w - 1, paint::bad, style::bold);
+  }
+  if (c->finished && row < bottom) {
+    std::string line = "Finished: ticket " + kwh_text(c->kwh) + ", " + eur_text(c->amount);
+    if (!c->reason.empty() && !c->interrupted) {
+      line += " (" + c->reason + ")";
+    }
+    t.put(row++, 1, line, w - 1, c->interrupted ? paint::normal : paint::good, style::bold);
   }
 }
 
@@ -225,9 +243,17 @@ void draw_driver(terminal& t, const driver_model& m, const std::string& title, s
       break;
   }
 
-  // A one-line charge summary stays visible whatever the page.
+  // One line stays visible whatever the page: the charge, or on the charge
+  // page the file run it belongs to.
   const int summary_y = rows - messages - 2;
-  if (const auto& c = m.current(); c && m.current_page() != driver_model::page::charge) {
+  const auto& c = m.current();
+  if (m.current_page() == driver_model::page::charge || !c) {
+    if (m.file()) {
+      draw_file_summary(t, *m.file(), summary_y, cols, now_ms);
+    } else {
+      t.put(summary_y, 0, std::string(static_cast<std::size_t>(std::max(cols, 0)), '-'), cols, paint::dim);
+    }
+  } else {
     std::string line = "Charge at " + c->cp + ": ";
     if (c->denied) {
       line += "denied, " + c->reason;
@@ -241,11 +267,9 @@ void draw_driver(terminal& t, const driver_model& m, const std::string& title, s
       line += c->authorized ? "authorised, plug in" : "requested";
     }
     t.put(summary_y, 0, line, cols, paint::text_busy, style::bold);
-  } else {
-    t.put(summary_y, 0, std::string(static_cast<std::size_t>(std::max(cols, 0)), '-'), cols, paint::dim);
   }
   draw_messages(t, m.messages(), rows - 1 - messages, 0, messages, cols);
-  draw_footer(t, rows - 1, m.prompt(), std::string{}, help);
+  draw_footer(t, rows - 1, m.prompt(), std::string{}, help, short_help);
   t.end_frame();
 }
 

@@ -7,6 +7,7 @@ namespace evnet::ui {
 namespace {
 
 constexpr std::string_view help = "c/ENTER:start a charge here  q:quit";
+constexpr std::string_view short_help = "c:charge here  q:quit";
 
 void draw_link(terminal& t, const monitor_model& m, int y, int w) {
   if (!m.central_connected()) {
@@ -29,9 +30,6 @@ void draw_engine_health(terminal& t, const monitor_model& m, int y, int w) {
   }
   std::string line = std::string("Engine   ") + (*m.engine_ok() ? "OK" : "KO") + " since " +
                      format_clock(m.engine_checked_at());
-  if (!m.engine_state().empty()) {
-    line += "  state " + m.engine_state();
-  }
   if (!m.engine_detail().empty()) {
     line += "  (" + m.engine_detail() + ")";
   }
@@ -100,7 +98,7 @@ void draw_monitor(terminal& t, const monitor_model& m, const std::string& title,
   const int messages_top = std::max(y + 1, rows - 1 - std::clamp(rows / 4, 2, 10));
   t.put(messages_top - 1, 0, std::string(static_cast<std::size_t>(std::max(cols, 0)), '-'), cols, paint::dim);
   draw_messages(t, m.messages(), messages_top, 0, rows - 1 - messages_top, cols);
-  draw_footer(t, rows - 1, m.prompt(), m.question(), help);
+  draw_footer(t, rows - 1, m.prompt(), m.question(), help, short_help);
   t.end_frame();
 }
 

@@ -31,8 +31,10 @@ paint tone_paint(message_log::tone k);
 // The latest messages that fit in the box, oldest at the top.
 void draw_messages(terminal& t, const message_log& log, int y, int x, int height, int width);
 
-// The last line: an open form or question takes it over, else the key help.
-void draw_footer(terminal& t, int y, const form& f, const std::string& question, std::string_view help);
+// The last line: an open form or question takes it over, else the key help
+// (`short_help` when `help` does not fit).
+void draw_footer(terminal& t, int y, const form& f, const std::string& question, std::string_view help,
+                 std::string_view short_help = {});
 
 // A bar across the screen: title on the left, status on the right.
 void draw_title(terminal& t, std::string_view left, std::string_view right);

@@ -71,7 +71,8 @@ void draw_messages(terminal& t, const message_log& log, int y, int x, int height
   }
 }
 
-void draw_footer(terminal& t, int y, const form& f, const std::string& question, std::string_view help) {
+void draw_footer(terminal& t, int y, const form& f, const std::string& question, std::string_view help,
+                 std::string_view short_help) {
   int w = t.cols();
   if (f.active()) {
     std::string label = f.current().label + ": ";
@@ -92,6 +93,9 @@ void draw_footer(terminal& t, int y, const form& f, const std::string& question,
     t.put(y, 0, question, w, paint::warn, style::bold);
     t.place_cursor(y, std::min(static_cast<int>(display_width(question)) + 1, w - 1));
     return;
+  }
+  if (!short_help.empty() && static_cast<int>(display_width(help)) > w) {
+    help = short_help;
   }
   t.put(y, 0, help, w, paint::dim);
 }

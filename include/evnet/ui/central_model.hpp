@@ -55,7 +55,7 @@ public:
   std::int64_t port() const { return port_; }
 
 private:
-  void apply_cp(const json::value& ev, std::int64_t ts);
+  void apply_cp(const json::value& ev);
   void drop_request(const std::string& driver, const std::string& cp);
   std::optional<std::string> finish_form(std::int64_t now_ms);
   std::optional<std::string> sent(std::string line, std::int64_t now_ms);
