@@ -1,0 +1,281 @@
+// bench_central: how EV_Central holds up with many CPs on one small machine.
+//
+// Starts a real EV_Central (headless, fresh store) with N registered CPs,
+// then plays N Monitors over real ZeroMQ DEALER sockets: each authenticates,
+// reports its Engine's health every second and accepts authorisations. A
+// driver then requests charges one after another. Printed figures:
+//   - time for all N Monitors to authenticate;
+//   - charge request round trip (driver -> Central -> Monitor -> Central
+//     -> driver), p50/p99/max;
+//   - Central's resident memory and CPU use while serving N status reports/s.
+// Figures are printed, never asserted: this is a benchmark, not a test.
+//
+// usage: bench_central <path/to/EV_Central> [--cps N] [--requests M] [--seconds S]
+
+#include "evnet/json.hpp"
+#include "evnet/protocol.hpp"
+
+#include <zmq.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using namespace evnet;
+using clock_type = std::chrono::steady_clock;
+
+struct central_process {
+  pid_t pid = -1;
+  ~central_process() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+long rss_kib(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stol(line.substr(6));
+    }
+  }
+  return -1;
+}
+
+// utime + stime of a process, in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = all.rfind(')');
+  std::istringstream fields{all.substr(close + 2)};
+  std::string skip;
+  for (int i = 0; i < 11; ++i) {
+    fields >> skip;
+  }
+  long utime = 0;
+  long stime = 0;
+  fields >> utime >> stime;
+  return utime + stime;
+}
+
+template <class T>
+void send(zmq::socket_t& s, const std::string& sender, T body, std::uint64_t corr = 0) {
+  auto frame = protocol::encode(protocol::make(sender, std::move(body), corr));
+  s.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+}
+
+zmq::socket_t make_dealer(zmq::context_t& ctx, const std::string& endpoint, const std::string& id) {
+  zmq::socket_t s{ctx, zmq::socket_type::dealer};
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::routing_id, id);
+  s.connect(endpoint);
+  return s;
+}
+
+struct monitor_sim {
+  std::string cp_id;
+  zmq::socket_t socket;
+  bool authenticated = false;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) {
+    return 0.0;
+  }
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_central <path/to/EV_Central> [--cps N] [--requests M] [--seconds S]\n");
+    return 2;
+  }
+  std::string central_path = argv[1];
+  int cps = 1000;
+  int requests = 200;
+  int seconds = 10;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string opt = argv[i];
+    int value = std::atoi(argv[i + 1]);
+    if (opt == "--cps") {
+      cps = value;
+    } else if (opt == "--requests") {
+      requests = value;
+    } else if (opt == "--seconds") {
+      seconds = value;
+    }
+  }
+
+  char dir_template[] = "/tmp/evnet-bench-XXXXXX";
+  std::string dir = ::mkdtemp(dir_template);
+  json::array cp_rows;
+  for (int i = 0; i < cps; ++i) {
+    cp_rows.push_back(json::object{{"id", "CP" + std::to_string(i)}, {"location", "Bench street " + std::to_string(i)},
+                                   {"price", 0.35}});
+  }
+  std::ofstream{dir + "/db.json"} << json::dump(json::object{
+      {"cps", std::move(cp_rows)}, {"drivers", json::array{json::object{{"id", "B1"}, {"name", "Bench"}}}}});
+
+  std::mt19937 rng{std::random_device{}()};
+  const int port = std::uniform_int_distribution<int>(21000, 29000)(rng);
+  central_process central;
+  central.pid = ::fork();
+  if (central.pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::string p = std::to_string(port);
+    std::string db = dir + "/db.json";
+    std::string store = dir + "/central.db";
+    ::execl(central_path.c_str(), central_path.c_str(), p.c_str(), "--headless", "--config", db.c_str(), "--db",
+            store.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+
+  zmq::context_t ctx;
+  ctx.set(zmq::ctxopt::max_sockets, cps + 64);
+  std::vector<monitor_sim> monitors;
+  monitors.reserve(static_cast<std::size_t>(cps));
+  for (int i = 0; i < cps; ++i) {
+    auto id = "CP" + std::to_string(i);
+    monitors.push_back(monitor_sim{id, make_dealer(ctx, endpoint, "bench-monitor:" + id)});
+  }
+  auto driver = make_dealer(ctx, endpoint, "bench-driver:B1");
+
+  std::vector<zmq::pollitem_t> items;
+  for (auto& m : monitors) {
+    items.push_back({m.socket.handle(), 0, ZMQ_POLLIN, 0});
+  }
+  items.push_back({driver.handle(), 0, ZMQ_POLLIN, 0});
+
+  // Serves every inbound frame; returns the driver's replies to the caller.
+  std::vector<protocol::message> driver_inbox;
+  int authenticated = 0;
+  auto pump = [&](std::chrono::milliseconds wait) {
+    zmq::poll(items, wait);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if ((items[i].revents & ZMQ_POLLIN) == 0) {
+        continue;
+      }
+      zmq::socket_t& s = i < monitors.size() ? monitors[i].socket : driver;
+      zmq::message_t frame;
+      while (s.recv(frame, zmq::recv_flags::dontwait)) {
+        auto msg = protocol::decode(frame.data(), frame.size());
+        if (!msg) {
+          continue;
+        }
+        if (i == monitors.size()) {
+          driver_inbox.push_back(std::move(*msg));
+          continue;
+        }
+        auto& m = monitors[i];
+        if (msg->is<protocol::cp_auth_reply>() && msg->as<protocol::cp_auth_reply>().ok && !m.authenticated) {
+          m.authenticated = true;
+          ++authenticated;
+        } else if (msg->is<protocol::authorize_request>()) {
+          send(m.socket, "bench", protocol::authorize_reply{true, "", m.cp_id + "-" + std::to_string(rng())},
+               msg->correlation);
+        } else if (msg->is<protocol::cp_command>()) {
+          send(m.socket, "bench", protocol::ack{true, ""}, msg->correlation);
+        }
+      }
+    }
+  };
+
+  // Central may need a moment to bind; the DEALERs reconnect by themselves.
+  const auto start = clock_type::now();
+  auto last_auth = clock_type::now() - std::chrono::seconds(10);
+  auto last_status = clock_type::now();
+  while (authenticated < cps && clock_type::now() - start < std::chrono::seconds(120)) {
+    if (clock_type::now() - last_auth > std::chrono::seconds(2)) {
+      last_auth = clock_type::now();
+      for (auto& m : monitors) {
+        if (!m.authenticated) {
+          send(m.socket, "bench", protocol::cp_auth{m.cp_id}, 1);
+        }
+      }
+    }
+    pump(std::chrono::milliseconds(20));
+  }
+  const double auth_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  if (authenticated < cps) {
+    std::printf("only %d of %d CPs authenticated within 120 s\n", authenticated, cps);
+    return 1;
+  }
+
+  auto report_status = [&] {
+    if (clock_type::now() - last_status >= std::chrono::seconds(1)) {
+      last_status = clock_type::now();
+      for (auto& m : monitors) {
+        send(m.socket, "bench", protocol::cp_status{m.cp_id, true, ""});
+      }
+    }
+  };
+
+  // Steady state: N status reports per second, measured over `seconds`.
+  const long ticks_before = cpu_ticks(central.pid);
+  const auto steady_start = clock_type::now();
+  while (clock_type::now() - steady_start < std::chrono::seconds(seconds)) {
+    report_status();
+    pump(std::chrono::milliseconds(20));
+  }
+  const double steady_s = std::chrono::duration<double>(clock_type::now() - steady_start).count();
+  const double cpu_pct =
+      100.0 * static_cast<double>(cpu_ticks(central.pid) - ticks_before) / static_cast<double>(::sysconf(_SC_CLK_TCK)) /
+      steady_s;
+  const long rss = rss_kib(central.pid);
+
+  // Charge requests, one at a time, each at a different CP.
+  send(driver, "bench", protocol::driver_hello{"B1"}, 1);
+  std::vector<double> latencies_ms;
+  int refused = 0;
+  for (int r = 0; r < requests; ++r) {
+    const auto& cp = monitors[static_cast<std::size_t>(r % cps)].cp_id;
+    const std::string request_id = "bench-" + std::to_string(r);
+    driver_inbox.clear();
+    const auto sent = clock_type::now();
+    send(driver, "bench", protocol::charge_request{"B1", cp, 60, request_id}, static_cast<std::uint64_t>(r + 10));
+    bool answered = false;
+    while (!answered && clock_type::now() - sent < std::chrono::seconds(10)) {
+      report_status();
+      pump(std::chrono::milliseconds(5));
+      for (const auto& m : driver_inbox) {
+        if (m.is<protocol::charge_reply>() && m.as<protocol::charge_reply>().request_id == request_id) {
+          answered = true;
+          refused += m.as<protocol::charge_reply>().ok ? 0 : 1;
+        }
+      }
+    }
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
+  }
+
+  std::printf("EV_Central with %d CPs (one Monitor connection each, %d status reports/s)\n", cps, cps);
+  std::printf("  authenticate all CPs:      %.2f s\n", auth_s);
+  std::printf("  resident memory:           %.1f MiB\n", static_cast<double>(rss) / 1024.0);
+  std::printf("  CPU while serving status:  %.1f %% of one core\n", cpu_pct);
+  std::printf("  charge request round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d requests, %d refused)\n",
+              percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99), percentile(latencies_ms, 1.0), requests,
+              refused);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
+}
