@@ -155,6 +155,10 @@ void driver_model::apply(const json::value& ev) {
     s.index = field::integer(ev, "index");
     s.cp = cp;
     s.status = field::text(ev, "status");
+    if (s.status == "failed" && charge_ && charge_->cp == s.cp) {
+      // The service event says only "failed"; the charge says why.
+      s.reason = charge_->reason;
+    }
     file_->total = field::integer(ev, "total", file_->total);
     file_->waiting_until = 0;
     file_->services[s.index] = s;

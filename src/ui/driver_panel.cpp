@@ -186,7 +186,11 @@ void draw_file(terminal& t, const driver_model& m, int y, int h, int w, std::int
   for (std::size_t i = start; i < list.size(); ++i) {
     const auto* s = list[i];
     paint p = s->status == "done" ? paint::good : s->status == "failed" ? paint::bad : paint::text_busy;
-    t.put(row++, 3, "#" + std::to_string(s->index) + "  " + pad_to(s->cp, 9) + s->status, w - 3, p,
+    std::string line = "#" + std::to_string(s->index) + "  " + pad_to(s->cp, 9) + s->status;
+    if (!s->reason.empty()) {
+      line += ": " + s->reason;
+    }
+    t.put(row++, 3, line, w - 3, p,
           s->status == "running" ? style::bold : style::plain);
   }
 }

@@ -16,13 +16,14 @@ std::string state_line(const engine_model& m) {
   if (!c) {
     return line + "  |  no charge";
   }
-  line += "  |  charge " + c->charge_id + " driver " + c->driver;
+  // Live figures first: the charge id is long and the pane may be narrow.
+  line += "  |  driver " + c->driver;
   if (c->plugged) {
     line += "  " + kwh_text(c->kwh) + "  " + eur_text(c->amount);
   } else {
     line += "  authorised, press p to plug in";
   }
-  return line;
+  return line + "  (" + c->charge_id + ")";
 }
 
 } // namespace

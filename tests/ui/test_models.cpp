@@ -409,6 +409,10 @@ BOOST_AUTO_TEST_CASE(file_run_tracks_services_and_the_pause) {
   BOOST_TEST(m.file()->waiting_until == 0);
   BOOST_TEST(m.file()->services.at(1).status == "done");
   BOOST_TEST(m.file()->services.at(2).cp == "ALC2");
+  m.apply(event("requested", {{"cp", "ALC3"}, {"duration", 5}, {"request_id", "r3"}}));
+  m.apply(event("denied", {{"cp", "ALC3"}, {"reason", "CP ALC3 is DISCONNECTED"}}));
+  m.apply(event("service", {{"index", 3}, {"total", 3}, {"cp", "ALC3"}, {"status", "failed"}}));
+  BOOST_TEST(m.file()->services.at(3).reason == "CP ALC3 is DISCONNECTED");
   m.apply(event("file_done", {{"path", "config/requests.txt"}, {"done", 2}, {"failed", 1}}));
   BOOST_TEST(m.file()->finished);
   BOOST_TEST(m.file()->failed == 1);

@@ -33,21 +33,28 @@ failed=0
 
 t() { tmux -L "$socket" -f /dev/null "$@"; }
 
+# Zombies (exited, not yet reaped by their parent) count as gone.
+alive() {
+  local state
+  state="$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # Stops what this test started: SIGTERM, up to 10 s to go, then SIGKILL.
 stop_pids() {
-  local p alive
+  local p running
   [ "$#" -eq 0 ] && return 0
   kill -TERM "$@" 2>/dev/null || true
   for _ in $(seq 1 100); do
-    alive=0
+    running=0
     for p in "$@"; do
-      kill -0 "$p" 2>/dev/null && alive=1
+      alive "$p" && running=1
     done
-    [ "$alive" -eq 0 ] && break
+    [ "$running" -eq 0 ] && break
     sleep 0.1
   done
   for p in "$@"; do
-    if kill -0 "$p" 2>/dev/null; then
+    if alive "$p"; then
       echo "note: pid $p ignored SIGTERM for 10 s; killed"
       kill -KILL "$p" 2>/dev/null || true
     fi
@@ -118,6 +125,7 @@ wait_for() {
 }
 
 screen() { t capture-pane -p -t "$1"; }
+session_gone() { ! t has-session -t "=$1" 2>/dev/null; }
 screen_has() { screen "$1" | grep -Eq -- "$2"; }
 file_has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
 
@@ -268,8 +276,7 @@ case_central_charge_and_stop() {
   t send-keys -t central q
   wait_for 5 "the quit question" screen_has central 'Quit EV_Central\? \(y/n\)' || fail "no quit question"
   t send-keys -t central y
-  wait_for 15 "Central gone" bash -c "! tmux -L '$socket' has-session -t central 2>/dev/null" ||
-    fail "Central did not quit"
+  wait_for 15 "Central gone" session_gone central || fail "Central did not quit"
 }
 
 # The driver's app: live kWh during the charge, then the ticket.
@@ -300,8 +307,7 @@ case_driver_charge_and_ticket() {
   wait_for 5 "the ticket history" screen_has driver '[0-9:]{8} ALC1 +[0-9]+\.[0-9]{3}' || fail "no history row"
 
   t send-keys -t driver q
-  wait_for 15 "driver gone" bash -c "! tmux -L '$socket' has-session -t driver 2>/dev/null" ||
-    fail "driver did not quit"
+  wait_for 15 "driver gone" session_gone driver || fail "driver did not quit"
 }
 
 # ENTER on the Engine's console breaks the CP (red on Central), ENTER again repairs it.
@@ -359,7 +365,7 @@ case_launcher() {
   t has-session -t evnet 2>/dev/null && fail "session still there"
   local p
   for p in $before; do
-    kill -0 "$p" 2>/dev/null && fail "process $p survived down"
+    alive "$p" && fail "process $p survived down"
   done
   evnet_tmux_down 2>&1 | grep -q 'no tmux session' || fail "down twice should say nothing runs"
 }

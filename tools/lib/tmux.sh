@@ -58,6 +58,32 @@ _evnet_tmux_cmd() {
   printf '%s' "$out"
 }
 
+# True when something listens on TCP PORT. Reads /proc instead of
+# connecting: a stray connection would show up in Central's messages.
+_evnet_tmux_listening() {
+  local hex
+  hex="$(printf '%04X' "$1")"
+  awk -v port=":$hex" '$2 ~ (port "$") && $4 == "0A" { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Waits up to 10 s for each PORT to listen, so that what starts next finds
+# its peers (a driver's first service would otherwise fail).
+_evnet_tmux_await_ports() {
+  local port tries
+  for port in "$@"; do
+    tries=100
+    while ! _evnet_tmux_listening "$port"; do
+      tries=$((tries - 1))
+      if [ "$tries" -le 0 ]; then
+        _evnet_tmux_say "nothing listens on port $port yet; see the panes and var/*.log"
+        return 0
+      fi
+      sleep 0.1
+    done
+  done
+}
+
 # Only switch or attach when a person is there to see it.
 _evnet_tmux_show() {
   if [ -n "${TMUX:-}" ] && [ -z "${EVNET_TMUX_SOCKET:-}" ]; then
@@ -123,11 +149,15 @@ evnet_tmux_up() {
   _evnet_tmux set-option -t "$s" status-right ' tools/evnet down: stop ' >/dev/null
   _evnet_tmux select-pane -t "$s:central.0" -T "EV_Central :$port"
 
+  _evnet_tmux_await_ports "$port" $((port + 1))
+
   # Panes are named by their id (%N): indexes shift as panes are added.
   local i id eport pane
+  local engine_ports=()
   for i in "${!ids[@]}"; do
     id="${ids[$i]}"
     eport=$((port + 100 + i))
+    engine_ports+=("$eport")
     pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n "$id" -c "$root" \
       "$(_evnet_tmux_cmd "${term[@]}" "$bin_monitor" 127.0.0.1 "$eport" 127.0.0.1 "$port" "$id" \
         --log "$var/monitor-$id.log")")"
@@ -137,6 +167,8 @@ evnet_tmux_up() {
         --store "$var/engine-$id.db" --log "$var/engine-$id.log")")"
     _evnet_tmux select-pane -t "$pane" -T "Engine $id (ENTER: fault)"
   done
+
+  _evnet_tmux_await_ports "${engine_ports[@]}"
 
   local d cmd extra
   for d in $(seq 1 "$drivers"); do
@@ -169,6 +201,14 @@ _evnet_tmux_pids() {
     awk -v f="$filter" '$2 == 0 && (f == "" || (f == "central") == ($1 == "central")) { print $3 }'
 }
 
+# A program that has exited stays a zombie until tmux reaps it, which can
+# take a while under load: that counts as gone.
+_evnet_tmux_alive() {
+  local state
+  state="$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # Sends SIGTERM (each program turns it into an orderly quit) and waits up
 # to 10 s for them to go; whatever is left then gets SIGKILL.
 _evnet_tmux_stop_pids() {
@@ -179,14 +219,14 @@ _evnet_tmux_stop_pids() {
     left=()
     local p
     for p in "${pids[@]}"; do
-      if kill -0 "$p" 2>/dev/null; then
+      if _evnet_tmux_alive "$p"; then
         left+=("$p")
       fi
     done
     [ "${#left[@]}" -eq 0 ] && return 0
     sleep 0.1
   done
-  _evnet_tmux_say "still running after 10 s, killing: ${left[*]}"
+  _evnet_tmux_say "still running after 10 s, killing: $(ps -o pid=,comm= -p "$(IFS=,; echo "${left[*]}")" | tr -s ' \n' ' ')"
   kill -KILL "${left[@]}" 2>/dev/null || true
 }
 

@@ -43,6 +43,7 @@ public:
     std::int64_t index = 0;
     std::string cp;
     std::string status;  // running, done, failed
+    std::string reason;  // why it failed, when known
   };
 
   struct file_run {
