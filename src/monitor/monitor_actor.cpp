@@ -25,6 +25,10 @@ constexpr std::int64_t engine_silence_ms = 2500;
 // How long the Engine has to answer a relayed command.
 constexpr std::int64_t relay_timeout_ms = 3000;
 constexpr std::int64_t auth_retry_ms = 3000;
+// A local charge request unanswered for this long is given up: longer than
+// Central's own wait for the CP's authorisation (5 s), so a slow CP is still
+// answered by Central, but a Central that died is not waited for forever.
+constexpr std::int64_t local_request_timeout_ms = 8000;
 
 enum class relay_kind { authorize, command, configure };
 
@@ -232,14 +236,26 @@ private:
       authenticate();
     } else if (ev.kind == transport::event_kind::disconnected) {
       authenticated_ = false;
+      fail_local_request(unreachable_text());
       if (!central_up_ && told_unreachable_) {
         return;  // once per outage, not per reconnect attempt
       }
       central_up_ = false;
       told_unreachable_ = true;
-      emit("central", {{"status", "unreachable"},
-                       {"text", "cannot reach CENTRAL at " + links_.central_address + ", retrying"}});
+      emit("central", {{"status", "unreachable"}, {"text", unreachable_text() + ", retrying"}});
     }
+  }
+
+  std::string unreachable_text() const { return "cannot reach CENTRAL at " + links_.central_address; }
+
+  // A local charge whose request Central will never answer is refused here,
+  // so the person at the CP gets an answer, not silence.
+  void fail_local_request(const std::string& reason) {
+    if (local_request_.empty()) {
+      return;
+    }
+    local_request_.clear();
+    emit("local_charge", {{"ok", false}, {"reason", reason}, {"charge_id", ""}});
   }
 
   void on_tick() {
@@ -249,6 +265,9 @@ private:
     send_status();
     if (!authenticated_ && now - last_auth_ms_ >= auth_retry_ms) {
       authenticate();
+    }
+    if (!local_request_.empty() && now >= local_deadline_ms_) {
+      fail_local_request(unreachable_text() + " (no answer)");
     }
     for (auto it = relays_.begin(); it != relays_.end();) {
       if (it->second.deadline_ms > now) {
@@ -295,10 +314,19 @@ private:
       duration = *d;
     }
     if (!authenticated_) {
-      emit("local_charge", {{"ok", false}, {"reason", "not authenticated with CENTRAL at " + links_.central_address},
+      // After an outage was noticed, say so in the words a driver gets.
+      const std::string reason = told_unreachable_ && !central_up_
+                                     ? unreachable_text()
+                                     : "not authenticated with CENTRAL at " + links_.central_address;
+      emit("local_charge", {{"ok", false}, {"reason", reason}, {"charge_id", ""}});
+      return;
+    }
+    if (!local_request_.empty()) {
+      emit("local_charge", {{"ok", false}, {"reason", "a local charge request is already waiting for CENTRAL"},
                             {"charge_id", ""}});
       return;
     }
+    local_deadline_ms_ = runtime::now_ms() + local_request_timeout_ms;
     local_request_ = cp_id_ + "-local-" + std::to_string(runtime::now_ms()) + "-" + std::to_string(++correlation_);
     to_central(protocol::charge_request{"@" + cp_id_, cp_id_, duration, local_request_}, ++correlation_);
   }
@@ -325,6 +353,7 @@ private:
   std::string engine_state_;
   std::string last_ticket_;
   std::string local_request_;
+  std::int64_t local_deadline_ms_ = 0;
 };
 
 } // namespace
