@@ -32,7 +32,9 @@ inline constexpr std::uint32_t version = 1;
 // bounded so that a hostile peer cannot make us allocate without limit.
 inline constexpr std::size_t max_id_size = 64;
 inline constexpr std::size_t max_text_size = 512;
-inline constexpr std::size_t max_cps_in_snapshot = 100000;
+// A cp_info packs to ~110 bytes with its field names, so a full snapshot
+// stays well inside one frame.
+inline constexpr std::size_t max_cps_in_snapshot = 50000;
 inline constexpr std::size_t max_frame_size = 8 * 1024 * 1024;  // also ZMQ_MAXMSGSIZE
 inline constexpr std::int64_t max_duration_s = 24 * 3600;
 
