@@ -116,6 +116,10 @@ private:
         to_central(protocol::authorize_reply{false, "the Engine is not available: " + engine_detail_, ""}, corr);
         return;
       }
+      // An Engine restarted within the last health check does not know its
+      // CP yet and would refuse; the configuration goes first on the same
+      // link, so it arrives first (the Engine ignores a repeat).
+      configure_engine();
       relay_to_engine(relay_kind::authorize, corr, in.msg.as<protocol::authorize_request>(), "");
     } else if (in.msg.is<protocol::cp_command>()) {
       const auto& cmd = in.msg.as<protocol::cp_command>();
