@@ -69,7 +69,8 @@ void driver_model::apply(const json::value& ev) {
     }
     charge_->authorized = true;
     charge_->charge_id = field::text(ev, "charge_id");
-    messages_.push(ts, cp + " authorised the charge, plug in", tone::good);
+    // A timed charge starts by itself; only an open-ended one waits for the plug.
+    messages_.push(ts, cp + " authorised the charge" + (charge_->duration > 0 ? "" : ", plug in"), tone::good);
   } else if (name == "denied") {
     if (!charge_ || charge_->cp != cp) {
       charge_ = charge{};

@@ -134,7 +134,8 @@ void draw_charge(terminal& t, const driver_model& m, int y, int h, int w, std::i
             w - 3, paint::text_busy, style::bold);
     }
   } else if (c->authorized) {
-    t.put(row++, 3, "Authorised: plug in at " + c->cp + " to start.", w - 3, paint::good);
+    t.put(row++, 3, c->duration > 0 ? "Authorised, starting..." : "Authorised: plug in at " + c->cp + " to start.",
+          w - 3, paint::good);
   } else if (!c->denied) {
     t.put(row++, 3, "Waiting for CENTRAL to authorise...", w - 3, paint::dim);
   }
@@ -268,7 +269,7 @@ void draw_driver(terminal& t, const driver_model& m, const std::string& title, s
     } else if (c->plugged) {
       line += kwh_text(c->kwh) + "  " + eur_text(c->amount);
     } else {
-      line += c->authorized ? "authorised, plug in" : "requested";
+      line += c->authorized ? (c->duration > 0 ? "authorised" : "authorised, plug in") : "requested";
     }
     t.put(summary_y, 0, line, cols, paint::text_busy, style::bold);
   }
