@@ -135,14 +135,6 @@ void draw_central(terminal& t, central_model& m, const std::string& title, std::
 
   t.put(1, 0, "Legend:", cols, paint::dim);
   draw_legend(t, 1, 8);
-  if (pages > 1) {
-    // Under the last row of tiles, where a page of tiles always leaves room.
-    std::string pager = "page " + std::to_string(page + 1) + "/" + std::to_string(pages) + "  PgUp/PgDn: more CPs";
-    int pw = static_cast<int>(display_width(pager));
-    int py = tiles_top + tiles_height - 1;
-    t.put(py, std::max(cols - pw, 0), pager, pw, paint::warn, style::bold);
-  }
-
   if (cps.empty()) {
     t.put(tiles_top + 1, 2, "No charging points registered yet (press a to add one).", cols - 2, paint::dim);
   }
@@ -153,6 +145,15 @@ void draw_central(terminal& t, central_model& m, const std::string& title, std::
     int c = static_cast<int>(i) % per_row;
     draw_tile(t, it->second, it->first == m.selected_id(), tiles_top + r * (tile_h + tile_gap),
               c * (tile_w + tile_gap), tile_w, tile_h);
+  }
+
+  if (pages > 1) {
+    // Under the last row of tiles (drawn after them: on a tiny screen it
+    // takes the last tile line rather than vanish under it).
+    std::string pager = "page " + std::to_string(page + 1) + "/" + std::to_string(pages) + "  PgUp/PgDn: more CPs";
+    int pw = static_cast<int>(display_width(pager));
+    int py = tiles_top + tiles_height - 1;
+    t.put(py, std::max(cols - pw, 0), pager, pw, paint::warn, style::bold);
   }
 
   const int panes_top = rows - 1 - bottom;
