@@ -68,6 +68,8 @@ cleanup() {
   # shellcheck disable=SC2086
   stop_pids "${pids[@]}" $panes
   t kill-server 2>/dev/null || true
+  # tmux leaves the socket file of a killed server behind.
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$socket"
   if [ "$failed" -ne 0 ]; then
     local f
     for f in "$work"/*.log "$work"/*.out "$work"/var/*.log; do
