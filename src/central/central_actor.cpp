@@ -170,8 +170,6 @@ private:
             on_driver_hello(peer, corr, body);
           } else if constexpr (std::is_same_v<T, protocol::snapshot_request>) {
             reply(peer, protocol::snapshot{seq_, model_.snapshot()}, corr);
-          } else if constexpr (std::is_same_v<T, protocol::charge_finished>) {
-            on_charge_finished(peer, corr, body.record);
           } else if constexpr (std::is_same_v<T, protocol::error_reply>) {
             runtime::log_line("central", "peer " + peer + " reported error " + body.code + ": " + body.detail);
           } else {
@@ -210,6 +208,14 @@ private:
     } else if constexpr (std::is_same_v<T, protocol::telemetry>) {
       if (role.kind == role_kind::engine && role.id == body.cp_id) {
         on_telemetry(body);
+        return;
+      }
+    } else if constexpr (std::is_same_v<T, protocol::charge_finished>) {
+      // Only the CP's own Engine may report its charges: anyone else could
+      // bill a driver for energy never supplied. An Engine Central does not
+      // know yet is asked to say hello first and resends the record.
+      if (role.kind == role_kind::engine && role.id == body.record.cp_id) {
+        on_charge_finished(peer, corr, body.record);
         return;
       }
     } else if constexpr (std::is_same_v<T, protocol::ticket_ack>) {
