@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
@@ -107,6 +108,18 @@ predicate event_is(std::string name, json::object fields) {
     }
     return true;
   };
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double expected_amount(double kwh, double price) {
+  // Micro-euros first: 7 x 0.35 is 2.4499999999999997 in binary.
+  const long long micros = std::llround(kwh * price * 1e6);
+  const long long cents = (micros + (micros < 0 ? -5000 : 5000)) / 10000;
+  return static_cast<double>(cents) / 100.0;
 }
 
 process::process(std::string name, std::vector<std::string> argv, std::string cwd) : name_(std::move(name)) {
@@ -230,6 +243,14 @@ json::value process::expect(const predicate& p, std::chrono::milliseconds timeou
   return *ev;
 }
 
+json::value process::expect_ever(const predicate& p, std::chrono::milliseconds timeout, const std::string& what) {
+  // Anything not yet in events_ arrives after the cursor, so expect() sees it.
+  if (auto seen = all(p); !seen.empty()) {
+    return seen.front();
+  }
+  return expect(p, timeout, what);
+}
+
 std::vector<json::value> process::all(const predicate& p) {
   std::lock_guard<std::mutex> guard{mutex_};
   std::vector<json::value> out;
@@ -333,6 +354,20 @@ bool flag(const json::value& ev, const std::string& key) {
   return v != nullptr && v->is_bool() && v->as_bool();
 }
 
+void check_ticket(const json::value& t, const std::string& cp, const std::string& driver, double kwh, double price,
+                  const std::string& reason) {
+  const std::string what = json::dump(t);
+  BOOST_TEST(str(t, "cp") == cp, what);
+  BOOST_TEST(str(t, "driver") == driver, what);
+  BOOST_TEST(num(t, "kwh") == kwh, what);
+  BOOST_TEST(num(t, "price") == price, what);
+  BOOST_TEST(std::abs(num(t, "amount") - expected_amount(kwh, price)) < 1e-9, what);
+  BOOST_TEST(num(t, "end") >= num(t, "start"), what);
+  if (!reason.empty()) {
+    BOOST_TEST(str(t, "reason").find(reason) != std::string::npos, what << " (reason should say '" << reason << "')");
+  }
+}
+
 // ---- network ---------------------------------------------------------------
 
 network::network(std::vector<cp_spec> cps, std::vector<std::string> drivers)
@@ -351,6 +386,9 @@ network::network(std::vector<cp_spec> cps, std::vector<std::string> drivers)
 }
 
 network::~network() {
+  for (auto& p : retired_) {
+    p->kill_hard();
+  }
   for (auto& d : drivers_) {
     d->kill_hard();
   }
@@ -366,6 +404,11 @@ network::~network() {
 }
 
 process& network::start_central() {
+  if (central_) {
+    central_->kill_hard();  // a restart: the old one must not hold the port
+    retired_centrals_.push_back(central_.get());
+    retired_.push_back(std::move(central_));
+  }
   central_ = std::make_unique<process>(
       "central", std::vector<std::string>{program_path("EV_Central"), std::to_string(central_port_), "--headless",
                                           "--config", dir_.file("db.json"), "--db", dir_.file("central.db")});
@@ -403,10 +446,14 @@ process* find_in(Vec& v, const std::string& id) {
   return nullptr;
 }
 
+// A restarted component replaces the old one, which is kept (dead) in
+// `retired` so that references to it stay valid.
 template <class Vec>
-void put(Vec& v, const std::string& id, std::unique_ptr<process> p) {
+void put(Vec& v, const std::string& id, std::unique_ptr<process> p, std::vector<std::unique_ptr<process>>& retired) {
   for (auto& [key, old] : v) {
     if (key == id) {
+      old->kill_hard();
+      retired.push_back(std::move(old));
       old = std::move(p);
       return;
     }
@@ -423,19 +470,24 @@ process& network::start_engine(const std::string& cp_id) {
                                 std::vector<std::string>{program_path("EV_CP_E"), "127.0.0.1",
                                                          std::to_string(central_port_), "--listen",
                                                          std::to_string(port), "--headless", "--store",
-                                                         dir_.file("engine-" + cp_id + ".db")}));
+                                                         dir_.file("engine-" + cp_id + ".db")}),
+      retired_);
   auto& e = engine(cp_id);
   e.expect(event_is("started"), 15s, "started");
   return e;
 }
 
-process& network::start_monitor(const std::string& cp_id) {
+process& network::start_monitor(const std::string& cp_id, const std::vector<std::string>& early_commands) {
   put(monitors_, cp_id,
       std::make_unique<process>("monitor-" + cp_id,
                                 std::vector<std::string>{program_path("EV_CP_M"), "127.0.0.1",
                                                          std::to_string(engine_port(cp_id)), "127.0.0.1",
-                                                         std::to_string(central_port_), cp_id, "--headless"}));
+                                                         std::to_string(central_port_), cp_id, "--headless"}),
+      retired_);
   auto& m = monitor(cp_id);
+  for (const auto& line : early_commands) {
+    m.send(line);
+  }
   m.expect(event_is("started"), 15s, "started");
   return m;
 }
@@ -482,5 +534,18 @@ void network::stop_monitor(const std::string& cp_id, bool hard) {
 }
 
 void network::stop_central(bool hard) { hard ? central_->kill_hard() : (void) central_->terminate(); }
+
+std::vector<json::value> network::all_centrals(const predicate& p) {
+  std::vector<json::value> out;
+  for (auto* c : retired_centrals_) {
+    auto some = c->all(p);
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  if (central_) {
+    auto some = central_->all(p);
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  return out;
+}
 
 } // namespace evnet::testing

@@ -49,6 +49,14 @@ using predicate = std::function<bool(const json::value&)>;
 // Matches events by name and, optionally, string/number/bool fields.
 predicate event_is(std::string name, json::object fields = {});
 
+// Milliseconds since the Unix epoch, the clock of every event's "ts".
+std::int64_t now_ms();
+
+// What a ticket must cost: kWh x price in EUR, rounded to the cent, half away
+// from zero on the decimal value (computed here independently of the
+// programs' billing code, so that a billing bug makes tests fail).
+double expected_amount(double kwh, double price);
+
 class process {
 public:
   process(std::string name, std::vector<std::string> argv, std::string cwd = {});
@@ -67,6 +75,9 @@ public:
   std::optional<json::value> wait_for(const predicate& p, std::chrono::milliseconds timeout = 15s);
   // As wait_for, but fails the current Boost test with the program's recent output.
   json::value expect(const predicate& p, std::chrono::milliseconds timeout = 15s, const std::string& what = {});
+  // As expect, but an event before the cursor counts too (for events whose
+  // order relative to others is not defined). Does not move the cursor back.
+  json::value expect_ever(const predicate& p, std::chrono::milliseconds timeout = 15s, const std::string& what = {});
   // Every event so far (not only after the cursor) matching p.
   std::vector<json::value> all(const predicate& p);
   // Moves the cursor to the end: later waits only see new events.
@@ -118,9 +129,16 @@ public:
   explicit network(std::vector<cp_spec> cps, std::vector<std::string> drivers = {"D1", "D2", "D3"});
   ~network();
 
+  // Starting a component that was started before (e.g. after a kill) reuses
+  // its port, db and store, and keeps the old process object alive (see
+  // retired()), so references a test holds stay valid and its events can
+  // still be counted.
   process& start_central();
+  process& restart_central() { return start_central(); }
   process& start_engine(const std::string& cp_id);
-  process& start_monitor(const std::string& cp_id);
+  // `early_commands` are written to stdin before the Monitor has even
+  // started: they reach it before it can have talked to anybody.
+  process& start_monitor(const std::string& cp_id, const std::vector<std::string>& early_commands = {});
   process& start_cp(const std::string& cp_id);  // engine + monitor; waits until Central shows it ACTIVE
   process& start_driver(const std::string& driver_id, std::vector<std::string> extra = {});
 
@@ -130,6 +148,11 @@ public:
   void stop_engine(const std::string& cp_id, bool hard = true);
   void stop_monitor(const std::string& cp_id, bool hard = true);
   void stop_central(bool hard = true);
+
+  // Events matching p from every Central this network ran, oldest first.
+  std::vector<json::value> all_centrals(const predicate& p);
+  // Every process replaced by a restart, oldest first.
+  const std::vector<std::unique_ptr<process>>& retired() const { return retired_; }
 
   std::uint16_t central_port() const { return central_port_; }
   std::uint16_t engine_port(const std::string& cp_id) const;
@@ -145,11 +168,19 @@ private:
   std::vector<std::pair<std::string, std::unique_ptr<process>>> engines_;
   std::vector<std::pair<std::string, std::unique_ptr<process>>> monitors_;
   std::vector<std::unique_ptr<process>> drivers_;
+  std::vector<std::unique_ptr<process>> retired_;
+  std::vector<process*> retired_centrals_;
 };
 
 // Field access for events.
 std::string str(const json::value& ev, const std::string& key);
 double num(const json::value& ev, const std::string& key);
 bool flag(const json::value& ev, const std::string& key);
+
+// Checks one ticket object (a `ticket` or `finished` event) exactly: CP,
+// driver, kWh, price, amount = expected_amount(kWh, price), and the reason
+// when one is given (a substring match). Reports through BOOST_TEST.
+void check_ticket(const json::value& t, const std::string& cp, const std::string& driver, double kwh, double price,
+                  const std::string& reason = {});
 
 } // namespace evnet::testing

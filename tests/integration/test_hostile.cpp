@@ -1,0 +1,371 @@
+// Issue #3: hostile and wrong input. Garbage, truncated, oversized,
+// wrong-version, unknown-type and multi-part frames sent with a raw ZeroMQ
+// DEALER to Central's ROUTER and to an Engine's listen port: the sender gets
+// an error reply, the receiver reports the flood once, and a real charge
+// running meanwhile is undisturbed. Also: forged records, two Monitors for
+// one CP, bad durations over the wire and on the command lines, a request
+// file full of mistakes, and every reason a charge can be denied.
+// Every test ends by checking the tickets exactly: count, kWh and amount.
+#define BOOST_TEST_MODULE integration_hostile
+#include "harness.hpp"
+#include "raw_client.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <limits>
+
+using namespace evnet::testing;
+using evnet::json::value;
+namespace protocol = evnet::protocol;
+
+namespace {
+
+std::vector<cp_spec> three_cps() {
+  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
+          {"MAD1", "Gran Via 1, Madrid", 0.55}};
+}
+
+predicate state_of(const std::string& cp, const std::string& state) {
+  return event_is("cp_state", {{"cp", cp}, {"state", state}});
+}
+
+std::string endpoint(std::uint16_t port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+
+// One kind of bad input and the error code its sender must get back.
+struct bad_input {
+  std::string name;
+  std::vector<std::string> parts;  // one ZeroMQ frame each
+  std::string code;
+};
+
+std::vector<bad_input> bad_inputs() {
+  const std::string valid = protocol::encode(protocol::make("raw", protocol::cp_auth{"ALC1"}));
+  auto other_version = protocol::make("raw", protocol::cp_auth{"ALC1"});
+  other_version.version = protocol::version + 1;
+  return {
+      {"garbage", {std::string("this is not MessagePack \xc1\xff\x00\x01", 28)}, "malformed"},
+      {"truncated", {valid.substr(0, valid.size() - 3)}, "malformed"},
+      {"trailing bytes", {valid + "xyz"}, "malformed"},
+      {"empty frame", {std::string{}}, "malformed"},
+      {"wrong version", {protocol::encode(other_version)}, "bad_version"},
+      {"unknown type", {raw_envelope(protocol::version, "make_coffee")}, "unknown_type"},
+      {"two frames", {valid, valid}, "malformed"},
+      {"oversized field", {protocol::encode(protocol::make("raw", protocol::cp_auth{std::string(5000, 'X')}))},
+       "invalid_field"},
+  };
+}
+
+// Sends each bad input `repeat` times; every copy must be answered with its
+// error code. Returns how many distinct kinds were sent.
+std::size_t send_bad_inputs(raw_dealer& raw, int repeat) {
+  const auto inputs = bad_inputs();
+  for (const auto& in : inputs) {
+    for (int i = 0; i < repeat; ++i) {
+      raw.send_parts(in.parts);
+      auto reply = raw.receive_a<protocol::error_reply>(5s);
+      BOOST_TEST_REQUIRE(reply.has_value(), "no error reply to " << in.name);
+      BOOST_TEST(reply->code == in.code, in.name << ": got " << reply->code << " (" << reply->detail << ")");
+    }
+  }
+  return inputs.size();
+}
+
+// A frame larger than every socket's ZMQ_MAXMSGSIZE: libzmq drops the
+// connection before anything is decoded, so no reply is possible; the
+// sender's socket reconnects by itself and is served again.
+void send_oversized_then_check_served(raw_dealer& raw) {
+  raw.send_bytes(std::string(protocol::max_frame_size + 1024, 'A'));
+  raw.send_bytes("still garbage");
+  auto reply = raw.receive_a<protocol::error_reply>(10s);
+  BOOST_TEST_REQUIRE(reply.has_value(), "not served after an oversized frame");
+  BOOST_TEST(reply->code == "malformed");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bad_frames_to_central_are_answered_and_reported_once_and_disturb_no_charge) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  net.start_cp("ALC1");
+  auto& d1 = net.start_driver("D1");
+  d1.send("charge ALC1 8");
+  auto auth = d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
+  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 15s, "supplying");
+
+  raw_dealer raw{endpoint(net.central_port()), "hostile-1"};
+  const auto kinds = send_bad_inputs(raw, 5);
+  // Five of each, each reported once.
+  for (std::size_t i = 0; i < kinds; ++i) {
+    central.expect(event_is("error", {{"code", "rejected"}}), 10s, "rejection report " + std::to_string(i + 1));
+  }
+  const auto reported = central.all(event_is("error", {{"code", "rejected"}}));
+  BOOST_TEST(reported.size() == kinds, "Central reported " << reported.size() << " rejections for " << kinds << " kinds");
+  for (const auto& ev : reported) {
+    BOOST_TEST(str(ev, "message").find("hostile-1") != std::string::npos, str(ev, "message"));
+  }
+  send_oversized_then_check_served(raw);
+
+  // Well-formed but not allowed: an unknown peer must introduce itself first.
+  raw.send(protocol::telemetry{"ALC1", str(auth, "charge_id"), "D1", 999, 500.0, 1.0, 0.002}, 7);
+  auto refused = raw.receive_a<protocol::error_reply>(5s);
+  BOOST_TEST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->code == "unauthenticated");
+  // An unknown CP is denied with a reason.
+  raw.send(protocol::cp_auth{"NOPE7"}, 8);
+  auto denied = raw.receive_a<protocol::cp_auth_reply>(5s);
+  BOOST_TEST_REQUIRE(denied.has_value());
+  BOOST_TEST(!denied->ok);
+  BOOST_TEST(denied->reason.find("NOPE7") != std::string::npos, denied->reason);
+
+  // The charge ran on, undisturbed, with its own figures.
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
+  check_ticket(ticket, "ALC1", "D1", 8.0, 0.35, "completed");
+  BOOST_TEST(d1.all(event_is("interrupted")).empty());
+  BOOST_TEST(d1.all(event_is("progress", {{"kwh", 500.0}})).empty());
+  BOOST_TEST(central.running());
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_frames_to_an_engine_are_answered_and_reported_once_and_disturb_no_charge) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  net.start_cp("ALC2");
+  auto& engine = net.engine("ALC2");
+  auto& d1 = net.start_driver("D1");
+  d1.send("charge ALC2 8");
+  d1.expect(event_is("authorized", {{"cp", "ALC2"}}), 15s, "authorized");
+  d1.expect(event_is("progress", {{"cp", "ALC2"}, {"kwh", 1.0}}), 15s, "supplying");
+
+  raw_dealer raw{endpoint(net.engine_port("ALC2")), "hostile-2"};
+  const auto kinds = send_bad_inputs(raw, 3);
+  for (std::size_t i = 0; i < kinds; ++i) {
+    engine.expect(event_is("error", {{"code", "rejected"}}), 10s, "rejection report " + std::to_string(i + 1));
+  }
+  BOOST_TEST(engine.all(event_is("error", {{"code", "rejected"}})).size() == kinds);
+  send_oversized_then_check_served(raw);
+  // A message that is not for an Engine is refused too.
+  raw.send(protocol::ticket{}, 3);
+  auto refused = raw.receive_a<protocol::error_reply>(5s);
+  BOOST_TEST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->code == "unexpected");
+
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC2"}}), 20s, "ticket");
+  check_ticket(ticket, "ALC2", "D1", 8.0, 0.42, "completed");
+  BOOST_TEST(engine.all(event_is("finished")).size() == 1u);
+  BOOST_TEST(d1.all(event_is("interrupted")).empty());
+  BOOST_TEST(central.all(state_of("ALC2", "BROKEN")).empty());
+  BOOST_TEST(central.all(state_of("ALC2", "DISCONNECTED")).empty());
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_forged_charge_record_is_not_billed) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  net.start_cp("ALC1");
+  auto& d1 = net.start_driver("D1");
+
+  // Anyone can connect to Central's port; only the CP's Engine may report
+  // its charges.
+  raw_dealer raw{endpoint(net.central_port()), "forger"};
+  protocol::charge_record forged{"ALC1", "ALC1-forged-1", "D1", 1000.0, 0.35, 0.01, now_ms() - 5000, now_ms(),
+                                 "completed"};
+  raw.send(protocol::charge_finished{forged}, 1);
+  auto reply = raw.receive(5s);
+  BOOST_TEST_REQUIRE(reply.has_value());
+  BOOST_TEST(!reply->is<protocol::record_ack>(), "a forged record was acknowledged");
+  // A real charge shows the driver's ticket list holds only real charges.
+  d1.send("charge ALC1 2");
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
+  check_ticket(ticket, "ALC1", "D1", 2.0, 0.35, "completed");
+  BOOST_TEST(central.all(event_is("ticket", {{"charge_id", "ALC1-forged-1"}})).empty());
+  BOOST_TEST(d1.all(event_is("ticket", {{"charge_id", "ALC1-forged-1"}})).empty());
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_monitor_for_the_same_cp_is_denied_and_the_first_keeps_its_session) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  auto& first = net.start_cp("ALC1");
+  auto& d1 = net.start_driver("D1");
+  d1.send("charge ALC1 8");
+  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 15s, "supplying");
+
+  {
+    process twin{"monitor-ALC1-twin",
+                 {program_path("EV_CP_M"), "127.0.0.1", std::to_string(net.engine_port("ALC1")), "127.0.0.1",
+                  std::to_string(net.central_port()), "ALC1", "--headless"}};
+    auto denied = twin.expect(event_is("auth", {{"ok", false}}), 15s, "twin denied");
+    BOOST_TEST(str(denied, "reason").find("already") != std::string::npos, str(denied, "reason"));
+    auto logged = central.expect_ever(event_is("auth", {{"cp", "ALC1"}, {"ok", false}}), 10s, "Central logs it");
+    BOOST_TEST(str(logged, "reason").find("already") != std::string::npos, str(logged, "reason"));
+    // The twin cannot start charges either.
+    twin.send("charge 2");
+    auto local = twin.expect(event_is("local_charge"), 10s, "twin's local charge answered");
+    BOOST_TEST(!flag(local, "ok"));
+    twin.kill_hard();
+  }
+  // The first Monitor kept its session: the charge ends normally.
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
+  check_ticket(ticket, "ALC1", "D1", 8.0, 0.35, "completed");
+  BOOST_TEST(central.all(state_of("ALC1", "DISCONNECTED")).empty());
+  BOOST_TEST(central.all(event_is("auth", {{"cp", "ALC1"}, {"ok", true}})).size() == 1u);
+  // And it still serves: a local charge at the CP works.
+  first.send("charge 2");
+  auto local = first.expect(event_is("local_charge"), 15s, "local charge");
+  BOOST_TEST(flag(local, "ok"), str(local, "reason"));
+  auto local_ticket = central.expect(event_is("ticket", {{"charge_id", str(local, "charge_id")}}), 20s, "local ticket");
+  check_ticket(local_ticket, "ALC1", "@ALC1", 2.0, 0.35, "completed");
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(zero_negative_and_absurd_durations_are_refused_with_a_reason) {
+  network net{three_cps(), {"D1", "D2"}};
+  auto& central = net.start_central();
+  auto& monitor = net.start_cp("ALC1");
+  auto& d1 = net.start_driver("D1");
+
+  // Over the wire, as a driver. (0 means "until unplugged" in the protocol,
+  // so it is checked where a person types it, below.)
+  raw_dealer raw{endpoint(net.central_port()), "driver:D2:raw"};
+  const std::vector<std::int64_t> durations{-5, -1, 86401, 1'000'000'000'000LL,
+                                            std::numeric_limits<std::int64_t>::min(),
+                                            std::numeric_limits<std::int64_t>::max()};
+  int n = 0;
+  for (auto d : durations) {
+    // Introduce ourselves each time: this raw socket sends no heartbeats.
+    raw.send(protocol::driver_hello{"D2"}, 100 + n);
+    auto hello = raw.receive_a<protocol::ack>(5s);
+    BOOST_TEST_REQUIRE(hello.has_value());
+    BOOST_TEST_REQUIRE(hello->ok, hello->reason);
+    const std::string request_id = "D2-raw-" + std::to_string(++n);
+    raw.send(protocol::charge_request{"D2", "ALC1", d, request_id}, 200 + n);
+    auto reply = raw.receive_a<protocol::charge_reply>(10s);
+    BOOST_TEST_REQUIRE(reply.has_value(), "no answer for duration " << d);
+    BOOST_TEST(!reply->ok, "duration " << d << " was accepted");
+    BOOST_TEST(reply->request_id == request_id);
+    BOOST_TEST(reply->reason.find("duration") != std::string::npos, d << ": " << reply->reason);
+  }
+  BOOST_TEST(central.all(event_is("authorized", {{"driver", "D2"}})).empty());
+  BOOST_TEST(central.all(event_is("denied", {{"driver", "D2"}})).size() == durations.size());
+
+  // On the command lines.
+  for (const auto* bad : {"0", "-3", "86401", "99999999999999999999", "5s", "abc"}) {
+    d1.send(std::string("charge ALC1 ") + bad);
+    auto e = d1.expect(event_is("error", {{"code", "bad_command"}}), 10s, std::string("driver refuses ") + bad);
+    BOOST_TEST(str(e, "message").find("seconds") != std::string::npos, str(e, "message"));
+    monitor.send(std::string("charge ") + bad);
+    auto l = monitor.expect(event_is("local_charge"), 10s, std::string("monitor refuses ") + bad);
+    BOOST_TEST(!flag(l, "ok"));
+    BOOST_TEST(str(l, "reason").find("seconds") != std::string::npos, str(l, "reason"));
+  }
+  BOOST_TEST(d1.all(event_is("requested")).empty());
+
+  // A sound request still works.
+  d1.send("charge ALC1 2");
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
+  check_ticket(ticket, "ALC1", "D1", 2.0, 0.35, "completed");
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_file_full_of_mistakes_reports_them_by_line_and_runs_the_rest) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  net.start_cp("ALC1");
+  net.start_cp("ALC2");
+  const std::string path = net.dir().file("requests.txt");
+  {
+    std::ofstream out{path, std::ios::binary};
+    out << "# services for the hostile test\n"   // 1
+        << "\n"                                   // 2
+        << "   \t  \n"                            // 3
+        << "ALC1 2\n"                             // 4 runs
+        << "NOPE9 3\n"                            // 5 runs, denied: unknown CP
+        << "this line is garbage\n"               // 6 error
+        << "ALC2 abc\n"                           // 7 error
+        << "ALC2 0\n"                             // 8 error
+        << "ALC1 -4\n"                            // 9 error
+        << "\t# an indented comment\n"            // 10
+        << "ALC2 3\r\n"                           // 11 runs (CRLF)
+        << "ALC1 999999\n"                        // 12 error
+        << "caf\xc3\xa9 2\n"                      // 13 error: not an id
+        << std::string("\x01\x02\xff", 3) << "\n" // 14 error: binary garbage
+        << "MAD1 1";                              // 15 runs, denied: disconnected (no newline at the end)
+  }
+  auto& driver = net.start_driver("D1");
+  driver.send("file " + path);
+  auto file = driver.expect(event_is("file"), 10s, "file");
+  BOOST_TEST(num(file, "services") == 4.0);
+  std::vector<double> lines;
+  for (const auto& e : file.find("errors")->as_array()) {
+    lines.push_back(num(e, "line"));
+    BOOST_TEST(!str(e, "message").empty());
+  }
+  const std::vector<double> expected_lines{6, 7, 8, 9, 12, 13, 14};
+  BOOST_TEST(lines == expected_lines, boost::test_tools::per_element());
+
+  auto t1 = driver.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ALC1 ticket");
+  check_ticket(t1, "ALC1", "D1", 2.0, 0.35, "completed");
+  auto unknown = driver.expect(event_is("denied", {{"cp", "NOPE9"}}), 20s, "NOPE9 denied");
+  BOOST_TEST(str(unknown, "reason").find("not registered") != std::string::npos, str(unknown, "reason"));
+  auto t2 = driver.expect(event_is("ticket", {{"cp", "ALC2"}}), 30s, "ALC2 ticket");
+  check_ticket(t2, "ALC2", "D1", 3.0, 0.42, "completed");
+  auto away = driver.expect(event_is("denied", {{"cp", "MAD1"}}), 20s, "MAD1 denied");
+  BOOST_TEST(str(away, "reason").find("disconnected") != std::string::npos, str(away, "reason"));
+  auto done = driver.expect(event_is("file_done"), 20s, "file done");
+  BOOST_TEST(num(done, "done") == 2.0);
+  BOOST_TEST(num(done, "failed") == 2.0);
+  BOOST_TEST(driver.all(event_is("ticket")).size() == 2u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(every_refusal_has_a_reason_unknown_busy_broken_stopped_disconnected) {
+  network net{{{"ALC1", "Calle Italia 5, Alicante", 0.35},
+               {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
+               {"MAD1", "Gran Via 1, Madrid", 0.55},
+               {"VAL1", "Plaza del Ayuntamiento 1, Valencia", 0.40}}};
+  auto& central = net.start_central();
+  auto& alc1 = net.start_cp("ALC1");
+  net.start_cp("ALC2");
+  net.start_cp("MAD1");
+  auto& d1 = net.start_driver("D1");
+  auto& d2 = net.start_driver("D2");
+  d2.send("charge ALC1 6");
+  d2.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "D2 charging at ALC1");
+  net.engine("ALC2").send("fault");
+  central.expect(state_of("ALC2", "BROKEN"), 10s, "ALC2 BROKEN");
+  central.send("stop MAD1");
+  central.expect(state_of("MAD1", "OUT_OF_ORDER"), 10s, "MAD1 OUT_OF_ORDER");
+
+  const std::vector<std::pair<std::string, std::string>> cases{{"NOPE1", "not registered"},
+                                                               {"ALC1", "busy"},
+                                                               {"ALC2", "broken"},
+                                                               {"MAD1", "out of order"},
+                                                               {"VAL1", "disconnected"}};
+  for (const auto& [cp, why] : cases) {
+    d1.send("charge " + cp + " 2");
+    auto denied = d1.expect(event_is("denied", {{"cp", cp}}), 15s, cp + " denied");
+    BOOST_TEST(str(denied, "reason").find(why) != std::string::npos, cp << ": " << str(denied, "reason"));
+    BOOST_TEST(str(denied, "reason").find(cp) != std::string::npos, cp << ": " << str(denied, "reason"));
+    auto at_central = central.expect(event_is("denied", {{"driver", "D1"}, {"cp", cp}}), 10s, cp + " at Central");
+    BOOST_TEST(str(at_central, "reason") == str(denied, "reason"));
+  }
+  // The CP itself refuses a local charge while busy, with the same words.
+  alc1.send("charge 2");
+  auto local = alc1.expect(event_is("local_charge"), 15s, "local charge at a busy CP");
+  BOOST_TEST(!flag(local, "ok"));
+  BOOST_TEST(str(local, "reason").find("busy") != std::string::npos, str(local, "reason"));
+
+  // The only charge that was admitted runs to its end.
+  auto ticket = d2.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "D2 ticket");
+  check_ticket(ticket, "ALC1", "D2", 6.0, 0.35, "completed");
+  BOOST_TEST(d1.all(event_is("authorized")).empty());
+  BOOST_TEST(d1.all(event_is("ticket")).empty());
+  BOOST_TEST(d2.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
