@@ -272,6 +272,11 @@ private:
     reply(peer, protocol::ack{true, ""}, corr);
     if (is_new) {
       emit("engine", {{"cp", hello.cp_id}, {"status", "connected"}});
+      // A restarted Engine has forgotten a STOP (it keeps it in memory
+      // only): tell it again through its Monitor.
+      if (model_.find(hello.cp_id)->condition.stopped) {
+        send_command(hello.cp_id, "stop", /*announce=*/false);
+      }
     }
   }
 
