@@ -187,6 +187,13 @@ BOOST_AUTO_TEST_CASE(a_stop_given_while_the_cp_is_disconnected_is_applied_when_i
   BOOST_TEST(str(denied, "reason").find("out of order") != std::string::npos, str(denied, "reason"));
   // It never looked ACTIVE in between.
   BOOST_TEST(central.all(state_of("ALC1", "ACTIVE")).size() == active_before);
+  // An Engine that restarts while the CP is stopped learns it again.
+  net.stop_engine("ALC1");
+  auto& engine = net.start_engine("ALC1");
+  engine.expect(event_is("configured", {{"cp", "ALC1"}}), 15s, "new engine configured");
+  engine.expect(event_is("stopped", {{"cp", "ALC1"}}), 15s, "new engine stopped too");
+  engine.expect(event_is("state", {{"cp", "ALC1"}, {"state", "OUT_OF_ORDER"}}), 5s, "new engine out of order");
+  BOOST_TEST(listed_state(central, "ALC1") == "OUT_OF_ORDER");
 
   central.send("resume ALC1");
   central.expect(state_of("ALC1", "ACTIVE"), 10s, "ACTIVE after resume");
