@@ -15,6 +15,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -263,18 +264,30 @@ BOOST_AUTO_TEST_CASE(central_dies_charges_continue_and_its_store_restores_everyt
   BOOST_TEST(d2.all(event_is("interrupted")).empty());
   BOOST_TEST(net.engine("ALC2").all(event_is("finished")).empty());
 
+  // Meanwhile someone edits the seed file: it may add CPs, but it must not
+  // override what the store knows.
+  {
+    std::ofstream seed{net.dir().file("db.json")};
+    seed << R"({"cps":[{"id":"ALC1","location":"Somewhere else","price":9.99},)"
+         << R"({"id":"SEV1","location":"Av. de la Constitucion 1, Sevilla","price":0.47}],)"
+         << R"("drivers":[{"id":"D1","name":"Driver D1"}]})";
+  }
   auto& restarted = net.restart_central();
   // Registry and STOPs from the store, before any CP is back.
   auto cps = restarted.expect(event_is("cps"), 10s, "cps at restart");
-  bool new1 = false;
+  std::map<std::string, value> rows;
   for (const auto& row : cps.find("cps")->as_array()) {
-    if (str(row, "cp") == "NEW1") {
-      new1 = true;
-      BOOST_TEST(num(row, "price") == 0.61);
-      BOOST_TEST(str(row, "location") == "Plaza Mayor 1, Madrid");
-    }
+    rows[str(row, "cp")] = row;
   }
-  BOOST_TEST(new1, "NEW1 survived the restart");
+  BOOST_TEST_REQUIRE(rows.count("NEW1") == 1u, "NEW1 survived the restart");
+  BOOST_TEST(num(rows["NEW1"], "price") == 0.61);
+  BOOST_TEST(str(rows["NEW1"], "location") == "Plaza Mayor 1, Madrid");
+  BOOST_TEST_REQUIRE(rows.count("ALC1") == 1u);
+  BOOST_TEST(num(rows["ALC1"], "price") == 0.35);
+  BOOST_TEST(str(rows["ALC1"], "location") == "Calle Italia 5, Alicante");
+  BOOST_TEST_REQUIRE(rows.count("SEV1") == 1u, "a CP new in the seed file is added");
+  BOOST_TEST(num(rows["SEV1"], "price") == 0.47);
+  BOOST_TEST(rows.size() == 5u);
   // The record of the charge that ended meanwhile: ticketed once.
   auto t1 = restarted.expect_ever(ticket_for(str(c1, "charge_id")), after_restart, "ALC1 ticketed after restart");
   check_ticket(t1, "ALC1", "D1", 6.0, 0.35, "completed");
