@@ -309,6 +309,18 @@ BOOST_AUTO_TEST_CASE(central_dies_charges_continue_and_its_store_restores_everyt
   auto r3 = d3.expect(event_is("ticket", {{"cp", "ALC1"}}), 30s, "D3 charges after the restart");
   check_ticket(r3, "ALC1", "D3", 2.0, 0.35, "completed");
 
+  // How long the peers took to find the new Central (for the log).
+  const double restarted_at = num(restarted.all(event_is("started")).front(), "ts");
+  for (auto* d : {&d1, &d2, &d3}) {
+    auto back = d->all(event_is("central", {{"status", "connected"}}));
+    BOOST_TEST_MESSAGE(d->name() << " reconnected " << num(back.back(), "ts") - restarted_at << " ms after the restart");
+  }
+  for (const auto* cp : {"ALC1", "ALC2", "MAD1"}) {
+    auto auth = restarted.all(event_is("auth", {{"cp", cp}, {"ok", true}}));
+    BOOST_TEST_MESSAGE(cp << " authenticated " << (auth.empty() ? -1.0 : num(auth.front(), "ts") - restarted_at)
+                          << " ms after the restart");
+  }
+
   // Exactly once, across both Centrals.
   BOOST_TEST(net.all_centrals(ticket_for(str(c1, "charge_id"))).size() == 1u);
   BOOST_TEST(net.all_centrals(ticket_for(str(c2, "charge_id"))).size() == 1u);
