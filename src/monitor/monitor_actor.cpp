@@ -112,7 +112,10 @@ private:
                       {"price", r.config.price}});
       }
     } else if (in.msg.is<protocol::authorize_request>()) {
-      if (!engine_ok_) {
+      // Refuse only on a verdict: just after start-up there is none yet
+      // (Central already shows the CP ACTIVE), and the Engine can answer for
+      // itself; if it does not, the relay times out with a reason.
+      if (engine_known_ && !engine_ok_) {
         to_central(protocol::authorize_reply{false, "the Engine is not available: " + engine_detail_, ""}, corr);
         return;
       }
