@@ -274,3 +274,22 @@ BOOST_AUTO_TEST_CASE(the_state_table_monitor_ok_engine_ko_is_broken_monitor_ko_i
   BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(a_cp_takes_charges_as_soon_as_central_shows_it_active_even_if_its_engine_starts_last) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  // The Monitor first: Central shows the CP ACTIVE once it authenticates,
+  // before the Monitor has heard from its Engine at all.
+  net.start_monitor("MAD1");
+  central.expect(state_of("MAD1", "ACTIVE"), 15s, "MAD1 ACTIVE");
+  net.start_engine("MAD1");
+  auto& d1 = net.start_driver("D1");
+  d1.send("charge MAD1 2");
+  auto auth = d1.wait_for([](const value& ev) { return event_is("authorized")(ev) || event_is("denied")(ev); }, 20s);
+  BOOST_TEST_REQUIRE(auth.has_value(), "no answer");
+  BOOST_TEST(str(*auth, "event") == "authorized", evnet::json::dump(*auth));
+  auto ticket = d1.expect(event_is("ticket", {{"cp", "MAD1"}}), 20s, "ticket");
+  check_ticket(ticket, "MAD1", "D1", 2.0, 0.55, "completed");
+  BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
+  BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
+}
