@@ -266,11 +266,13 @@ private:
     charge_->request_id = settings_.driver_id + "-" + std::to_string(runtime::now_ms()) + "-" +
                           std::to_string(++requests_);
     emit("requested", {{"cp", cp_id}, {"duration", duration_s}, {"request_id", charge_->request_id}});
-    if (!central_up_) {
+    if (!central_up_ && told_unreachable_) {
       emit("denied", {{"cp", cp_id}, {"reason", unreachable_text()}});
       end_charge(false);
       return;
     }
+    // Not connected yet (just started): the request waits for the link and
+    // is resent when it comes up, or denied at its deadline.
     send_request();
   }
 

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 namespace evnet::runtime {
 
@@ -38,8 +39,11 @@ void ensure_parent_dir(const std::string& path) {
 }
 
 app_shell::app_shell(std::string component, bool headless, std::string log_path, panel_factory panel)
-    : impl_(std::make_unique<impl>()), headless_(headless || !panel) {
+    : impl_(std::make_unique<impl>()), headless_(headless || !panel || ::isatty(STDOUT_FILENO) == 0) {
   block_shutdown_signals();
+  if (!headless && headless_ && panel) {
+    std::fprintf(stderr, "%s: stdout is not a terminal; running --headless\n", component.c_str());
+  }
   if (!headless_ && log_path.empty()) {
     log_path = "var/" + component + ".log";
   }
