@@ -44,6 +44,7 @@ struct pending_authorization {
 struct pending_command {
   std::string cp_id;
   std::string command;
+  std::int64_t deadline_ms = 0;
 };
 
 std::string ticket_key(const std::string& cp, const std::string& charge) { return cp + "/" + charge; }
@@ -520,6 +521,18 @@ private:
 
   void on_tick() {
     const auto now = runtime::now_ms();
+    // An unacknowledged STOP/RESUME still holds in the model (and is sent
+    // again when the CP re-authenticates); the operator is told it is pending.
+    for (auto it = pending_cmd_.begin(); it != pending_cmd_.end();) {
+      if (it->second.deadline_ms <= now) {
+        emit("command", {{"command", it->second.command}, {"cp", it->second.cp_id}, {"ok", false},
+                         {"reason", "the CP did not acknowledge; applied when it reconnects"}});
+        message(it->second.cp_id + " did not acknowledge " + it->second.command);
+        it = pending_cmd_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (auto it = pending_auth_.begin(); it != pending_auth_.end();) {
       if (it->second.deadline_ms <= now) {
         auto pending = std::move(it->second);
@@ -601,7 +614,7 @@ private:
     }
     auto corr = request(monitor->second, protocol::cp_command{cp_id, command, "operator"});
     if (announce) {
-      pending_cmd_[corr] = pending_command{cp_id, command};
+      pending_cmd_[corr] = pending_command{cp_id, command, runtime::now_ms() + authorize_timeout_ms};
     }
   }
 
