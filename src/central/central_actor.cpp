@@ -221,7 +221,7 @@ private:
       }
     } else if constexpr (std::is_same_v<T, protocol::ticket_ack>) {
       if (role.kind == role_kind::driver) {
-        on_ticket_ack(body);
+        on_ticket_ack(role.id, body);
         return;
       }
     }
@@ -480,12 +480,17 @@ private:
     }
   }
 
-  void on_ticket_ack(const protocol::ticket_ack& a) {
+  void on_ticket_ack(const std::string& driver_id, const protocol::ticket_ack& a) {
+    // Only the driver a ticket was sent to may settle it.
+    auto owed = owed_.find(ticket_key(a.cp_id, a.charge_id));
+    if (owed == owed_.end() || owed->second.driver_id != driver_id) {
+      return;
+    }
     if (auto st = db_->mark_delivered(a.cp_id, a.charge_id); !st) {
       runtime::log_line("central", "cannot mark ticket delivered: " + st.err().message);
       return;
     }
-    owed_.erase(ticket_key(a.cp_id, a.charge_id));
+    owed_.erase(owed);
   }
 
   void on_ack(std::uint64_t corr, const protocol::ack& a) {
