@@ -368,6 +368,47 @@ void check_ticket(const json::value& t, const std::string& cp, const std::string
   }
 }
 
+std::vector<cp_spec> three_cps() {
+  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
+          {"MAD1", "Gran Via 1, Madrid", 0.55}};
+}
+
+predicate state_of(const std::string& cp, const std::string& state) {
+  return event_is("cp_state", {{"cp", cp}, {"state", state}});
+}
+
+predicate ticket_for(const std::string& charge_id) { return event_is("ticket", {{"charge_id", charge_id}}); }
+
+std::optional<json::value> listed_row(process& p, const std::string& cp) {
+  p.send("list");
+  auto cps = p.expect(event_is("cps"), 10s, "cps (answer to list)");
+  for (const auto& row : cps.find("cps")->as_array()) {
+    if (str(row, "cp") == cp) {
+      return row;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string listed_state(process& p, const std::string& cp) {
+  auto row = listed_row(p, cp);
+  return row ? str(*row, "state") : "(not listed)";
+}
+
+json::value start_charging(process& driver, const std::string& cp, int seconds, double kwh) {
+  driver.send("charge " + cp + " " + std::to_string(seconds));
+  auto auth = driver.expect(event_is("authorized", {{"cp", cp}}), 15s, "authorized at " + cp);
+  driver.expect(event_is("progress", {{"cp", cp}, {"kwh", kwh}}), 15s, "supplying at " + cp);
+  return auth;
+}
+
+void short_charge(network& net, process& driver, const std::string& driver_id, const std::string& cp, int seconds) {
+  driver.send("charge " + cp + " " + std::to_string(seconds));
+  driver.expect(event_is("authorized", {{"cp", cp}}), 15s, "authorized at " + cp);
+  auto t = driver.expect(event_is("ticket", {{"cp", cp}}), 20s, "ticket at " + cp);
+  check_ticket(t, cp, driver_id, seconds, net.price(cp), "completed");
+}
+
 // ---- network ---------------------------------------------------------------
 
 network::network(std::vector<cp_spec> cps, std::vector<std::string> drivers)
@@ -479,11 +520,7 @@ process& network::start_engine(const std::string& cp_id) {
 
 process& network::start_monitor(const std::string& cp_id, const std::vector<std::string>& early_commands) {
   put(monitors_, cp_id,
-      std::make_unique<process>("monitor-" + cp_id,
-                                std::vector<std::string>{program_path("EV_CP_M"), "127.0.0.1",
-                                                         std::to_string(engine_port(cp_id)), "127.0.0.1",
-                                                         std::to_string(central_port_), cp_id, "--headless"}),
-      retired_);
+      std::make_unique<process>("monitor-" + cp_id, monitor_argv(cp_id, cp_id)), retired_);
   auto& m = monitor(cp_id);
   for (const auto& line : early_commands) {
     m.send(line);
@@ -492,10 +529,15 @@ process& network::start_monitor(const std::string& cp_id, const std::vector<std:
   return m;
 }
 
+std::vector<std::string> network::monitor_argv(const std::string& engine_cp, const std::string& claimed_id) const {
+  return {program_path("EV_CP_M"), "127.0.0.1", std::to_string(engine_port(engine_cp)), "127.0.0.1",
+          std::to_string(central_port_), claimed_id, "--headless"};
+}
+
 process& network::start_cp(const std::string& cp_id) {
   start_engine(cp_id);
   auto& m = start_monitor(cp_id);
-  central_->expect(event_is("cp_state", {{"cp", cp_id}, {"state", "ACTIVE"}}), 20s, cp_id + " ACTIVE");
+  central_->expect(state_of(cp_id, "ACTIVE"), 20s, cp_id + " ACTIVE");
   return m;
 }
 

@@ -141,6 +141,9 @@ public:
   process& start_monitor(const std::string& cp_id, const std::vector<std::string>& early_commands = {});
   process& start_cp(const std::string& cp_id);  // engine + monitor; waits until Central shows it ACTIVE
   process& start_driver(const std::string& driver_id, std::vector<std::string> extra = {});
+  // The command line of a Monitor that talks to the Engine of `engine_cp`
+  // and claims to be `claimed_id`, for tests that start impostors by hand.
+  std::vector<std::string> monitor_argv(const std::string& engine_cp, const std::string& claimed_id) const;
 
   process& central() { return *central_; }
   process& engine(const std::string& cp_id);
@@ -182,5 +185,28 @@ bool flag(const json::value& ev, const std::string& key);
 // when one is given (a substring match). Reports through BOOST_TEST.
 void check_ticket(const json::value& t, const std::string& cp, const std::string& driver, double kwh, double price,
                   const std::string& reason = {});
+
+// The network most tests run: two CPs in Alicante and one in Madrid, each
+// at its own price so that a ticket billed at the wrong CP shows.
+std::vector<cp_spec> three_cps();
+
+// A `cp_state` event saying `cp` is in `state`.
+predicate state_of(const std::string& cp, const std::string& state);
+// The `ticket` event of one charge.
+predicate ticket_for(const std::string& charge_id);
+
+// Sends `list` to a Central or a Driver and returns the row of `cp` in the
+// answer (nullopt when it is not listed).
+std::optional<json::value> listed_row(process& p, const std::string& cp);
+// The state of `cp` in that answer, "(not listed)" when it is not there.
+std::string listed_state(process& p, const std::string& cp);
+
+// Asks for a charge from a driver and waits until it is authorised and has
+// supplied `kwh`, so that what the test does next hits a charge in progress.
+// Returns the `authorized` event.
+json::value start_charging(process& driver, const std::string& cp, int seconds, double kwh);
+
+// Runs a short charge to the end and checks its ticket exactly: the CP works.
+void short_charge(network& net, process& driver, const std::string& driver_id, const std::string& cp, int seconds);
 
 } // namespace evnet::testing

@@ -4,22 +4,10 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <cmath>
 #include <fstream>
 
 using namespace evnet::testing;
 using evnet::json::value;
-
-namespace {
-
-double cents(double eur) { return std::round(eur * 100.0) / 100.0; }
-
-std::vector<cp_spec> three_cps() {
-  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
-          {"MAD1", "Gran Via 1, Madrid", 0.55}};
-}
-
-} // namespace
 
 BOOST_AUTO_TEST_CASE(full_charge_with_duration_is_ticketed_with_exact_figures) {
   network net{three_cps()};
@@ -38,34 +26,27 @@ BOOST_AUTO_TEST_CASE(full_charge_with_duration_is_ticketed_with_exact_figures) {
 
   auto& d1 = net.start_driver("D1");
   auto& d2 = net.start_driver("D2");
-  d1.send("list");
-  auto list = d1.expect(event_is("cps"), 10s, "cps");
-  bool saw = false;
-  for (const auto& cp : list.find("cps")->as_array()) {
-    if (str(cp, "cp") == "ALC1") {
-      saw = true;
-      BOOST_TEST(str(cp, "state") == "ACTIVE");
-      BOOST_TEST(num(cp, "price") == 0.35);
-    }
-  }
-  BOOST_TEST(saw);
+  auto listed = listed_row(d1, "ALC1");
+  BOOST_TEST_REQUIRE(listed.has_value(), "ALC1 is listed");
+  BOOST_TEST(str(*listed, "state") == "ACTIVE");
+  BOOST_TEST(num(*listed, "price") == 0.35);
 
   const int seconds = 4;
   d1.send("charge ALC1 " + std::to_string(seconds));
   d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
-  central.expect(event_is("cp_state", {{"cp", "ALC1"}, {"state", "BUSY"}}), 10s, "ALC1 BUSY");
+  central.expect(state_of("ALC1", "BUSY"), 10s, "ALC1 BUSY");
   auto p1 = d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 10s, "progress at 1 kWh");
-  BOOST_TEST(num(p1, "amount") == cents(0.35));
+  BOOST_TEST(num(p1, "amount") == expected_amount(1.0, 0.35));
   auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
   BOOST_TEST(num(ticket, "kwh") == double(seconds));
   BOOST_TEST(num(ticket, "price") == 0.35);
-  BOOST_TEST(num(ticket, "amount") == cents(seconds * 0.35));
+  BOOST_TEST(num(ticket, "amount") == expected_amount(seconds, 0.35));
   BOOST_TEST(str(ticket, "driver") == "D1");
   BOOST_TEST(str(ticket, "reason") == "completed");
   BOOST_TEST(num(ticket, "end") - num(ticket, "start") >= seconds * 1000.0 - 50.0);
   central.expect(event_is("ticket", {{"cp", "ALC1"}, {"driver", "D1"}, {"kwh", double(seconds)}}), 10s,
                  "central ticket");
-  central.expect(event_is("cp_state", {{"cp", "ALC1"}, {"state", "ACTIVE"}}), 10s, "ALC1 ACTIVE again");
+  central.expect(state_of("ALC1", "ACTIVE"), 10s, "ALC1 ACTIVE again");
   // Telemetry goes to that driver only.
   BOOST_TEST(d2.all(event_is("progress")).empty());
   BOOST_TEST(d2.all(event_is("ticket")).empty());
@@ -88,12 +69,12 @@ BOOST_AUTO_TEST_CASE(charge_until_unplugged_is_driven_by_the_engine) {
   engine.expect(event_is("plugged"), 10s, "plugged");
   driver.expect(event_is("plugged", {{"cp", "ALC2"}}), 10s, "driver sees plugged");
   auto p = driver.expect(event_is("progress", {{"cp", "ALC2"}, {"kwh", 2.0}}), 10s, "2 kWh");
-  BOOST_TEST(num(p, "amount") == cents(2 * 0.42));
+  BOOST_TEST(num(p, "amount") == expected_amount(2.0, 0.42));
   engine.send("unplug");
   auto ticket = driver.expect(event_is("ticket", {{"cp", "ALC2"}}), 15s, "ticket");
   BOOST_TEST(str(ticket, "reason") == "unplugged");
   BOOST_TEST(num(ticket, "kwh") >= 2.0);
-  BOOST_TEST(num(ticket, "amount") == cents(num(ticket, "kwh") * 0.42));
+  BOOST_TEST(num(ticket, "amount") == expected_amount(num(ticket, "kwh"), 0.42));
   central.expect(event_is("ticket", {{"cp", "ALC2"}}), 10s, "central ticket");
 }
 
@@ -102,9 +83,7 @@ BOOST_AUTO_TEST_CASE(unknown_cp_is_denied_everywhere) {
   net.start_central();
   net.start_engine("ALC1");
   // A Monitor claiming an id the registry does not know is denied with a reason.
-  evnet::testing::process rogue{"monitor-XXX9",
-                                {program_path("EV_CP_M"), "127.0.0.1", std::to_string(net.engine_port("ALC1")),
-                                 "127.0.0.1", std::to_string(net.central_port()), "XXX9", "--headless"}};
+  evnet::testing::process rogue{"monitor-XXX9", net.monitor_argv("ALC1", "XXX9")};
   auto denied = rogue.expect(event_is("auth", {{"ok", false}}), 15s, "auth denied");
   BOOST_TEST(str(denied, "reason").find("XXX9") != std::string::npos);
   net.central().expect(event_is("auth", {{"cp", "XXX9"}, {"ok", false}}), 10s, "central logs the denial");
@@ -127,7 +106,7 @@ BOOST_AUTO_TEST_CASE(a_busy_cp_is_denied_to_a_second_driver) {
   auto& d2 = net.start_driver("D2");
   d1.send("charge ALC1 30");
   d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
-  net.central().expect(event_is("cp_state", {{"cp", "ALC1"}, {"state", "BUSY"}}), 10s, "BUSY");
+  net.central().expect(state_of("ALC1", "BUSY"), 10s, "BUSY");
   d2.send("charge ALC1 5");
   auto denied = d2.expect(event_is("denied", {{"cp", "ALC1"}}), 15s, "denied");
   BOOST_TEST(str(denied, "reason").find("busy") != std::string::npos);
@@ -148,13 +127,13 @@ BOOST_AUTO_TEST_CASE(a_file_runs_in_order_with_four_second_pauses) {
   BOOST_TEST(num(file, "services") == 3.0);
   auto t1 = driver.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket ALC1");
   BOOST_TEST(num(t1, "kwh") == 2.0);
-  BOOST_TEST(num(t1, "amount") == cents(2 * 0.35));
+  BOOST_TEST(num(t1, "amount") == expected_amount(2.0, 0.35));
   auto w1 = driver.expect(event_is("waiting", {{"seconds", 4}}), 5s, "pause 1");
   auto r2 = driver.expect(event_is("requested", {{"cp", "ALC2"}}), 10s, "second request");
   BOOST_TEST(num(r2, "ts") - num(w1, "ts") >= 3900.0);
   auto t2 = driver.expect(event_is("ticket", {{"cp", "ALC2"}}), 20s, "ticket ALC2");
   BOOST_TEST(num(t2, "kwh") == 3.0);
-  BOOST_TEST(num(t2, "amount") == cents(3 * 0.42));
+  BOOST_TEST(num(t2, "amount") == expected_amount(3.0, 0.42));
   auto w2 = driver.expect(event_is("waiting"), 5s, "pause 2");
   // MAD1 has no Monitor: denied, and the file still finishes.
   auto r3 = driver.expect(event_is("requested", {{"cp", "MAD1"}}), 10s, "third request");

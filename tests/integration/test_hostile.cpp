@@ -21,15 +21,6 @@ namespace protocol = evnet::protocol;
 
 namespace {
 
-std::vector<cp_spec> three_cps() {
-  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
-          {"MAD1", "Gran Via 1, Madrid", 0.55}};
-}
-
-predicate state_of(const std::string& cp, const std::string& state) {
-  return event_is("cp_state", {{"cp", cp}, {"state", state}});
-}
-
 std::string endpoint(std::uint16_t port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
 // One kind of bad input and the error code its sender must get back.
@@ -94,9 +85,7 @@ BOOST_AUTO_TEST_CASE(bad_frames_to_central_are_answered_and_reported_once_and_di
   auto& central = net.start_central();
   net.start_cp("ALC1");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC1 8");
-  auto auth = d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
-  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 15s, "supplying");
+  auto auth = start_charging(d1, "ALC1", 8, 1.0);
 
   raw_dealer raw{endpoint(net.central_port()), "hostile-1"};
   const auto kinds = send_bad_inputs(raw, 5);
@@ -142,9 +131,7 @@ BOOST_AUTO_TEST_CASE(bad_frames_to_an_engine_are_answered_and_reported_once_and_
   net.start_cp("ALC2");
   auto& engine = net.engine("ALC2");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC2 8");
-  d1.expect(event_is("authorized", {{"cp", "ALC2"}}), 15s, "authorized");
-  d1.expect(event_is("progress", {{"cp", "ALC2"}, {"kwh", 1.0}}), 15s, "supplying");
+  start_charging(d1, "ALC2", 8, 1.0);
 
   raw_dealer raw{endpoint(net.engine_port("ALC2")), "hostile-2"};
   const auto kinds = send_bad_inputs(raw, 3);
@@ -188,11 +175,9 @@ BOOST_AUTO_TEST_CASE(a_forged_charge_record_is_not_billed) {
   BOOST_TEST_REQUIRE(reply.has_value());
   BOOST_TEST(!reply->is<protocol::record_ack>(), "a forged record was acknowledged");
   // A real charge shows the driver's ticket list holds only real charges.
-  d1.send("charge ALC1 2");
-  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
-  check_ticket(ticket, "ALC1", "D1", 2.0, 0.35, "completed");
-  BOOST_TEST(central.all(event_is("ticket", {{"charge_id", "ALC1-forged-1"}})).empty());
-  BOOST_TEST(d1.all(event_is("ticket", {{"charge_id", "ALC1-forged-1"}})).empty());
+  short_charge(net, d1, "D1", "ALC1", 2);
+  BOOST_TEST(central.all(ticket_for("ALC1-forged-1")).empty());
+  BOOST_TEST(d1.all(ticket_for("ALC1-forged-1")).empty());
   BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
 }
@@ -202,13 +187,10 @@ BOOST_AUTO_TEST_CASE(a_second_monitor_for_the_same_cp_is_denied_and_the_first_ke
   auto& central = net.start_central();
   auto& first = net.start_cp("ALC1");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC1 8");
-  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 15s, "supplying");
+  start_charging(d1, "ALC1", 8, 1.0);
 
   {
-    process twin{"monitor-ALC1-twin",
-                 {program_path("EV_CP_M"), "127.0.0.1", std::to_string(net.engine_port("ALC1")), "127.0.0.1",
-                  std::to_string(net.central_port()), "ALC1", "--headless"}};
+    process twin{"monitor-ALC1-twin", net.monitor_argv("ALC1", "ALC1")};
     auto denied = twin.expect(event_is("auth", {{"ok", false}}), 15s, "twin denied");
     BOOST_TEST(str(denied, "reason").find("already") != std::string::npos, str(denied, "reason"));
     auto logged = central.expect_ever(event_is("auth", {{"cp", "ALC1"}, {"ok", false}}), 10s, "Central logs it");
@@ -228,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_second_monitor_for_the_same_cp_is_denied_and_the_first_ke
   first.send("charge 2");
   auto local = first.expect(event_is("local_charge"), 15s, "local charge");
   BOOST_TEST(flag(local, "ok"), str(local, "reason"));
-  auto local_ticket = central.expect(event_is("ticket", {{"charge_id", str(local, "charge_id")}}), 20s, "local ticket");
+  auto local_ticket = central.expect(ticket_for(str(local, "charge_id")), 20s, "local ticket");
   check_ticket(local_ticket, "ALC1", "@ALC1", 2.0, 0.35, "completed");
   BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 2u);
@@ -277,9 +259,7 @@ BOOST_AUTO_TEST_CASE(zero_negative_and_absurd_durations_are_refused_with_a_reaso
   BOOST_TEST(d1.all(event_is("requested")).empty());
 
   // A sound request still works.
-  d1.send("charge ALC1 2");
-  auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC1"}}), 20s, "ticket");
-  check_ticket(ticket, "ALC1", "D1", 2.0, 0.35, "completed");
+  short_charge(net, d1, "D1", "ALC1", 2);
   BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
 }
@@ -336,10 +316,9 @@ BOOST_AUTO_TEST_CASE(a_request_file_full_of_mistakes_reports_them_by_line_and_ru
 }
 
 BOOST_AUTO_TEST_CASE(every_refusal_has_a_reason_unknown_busy_broken_stopped_disconnected) {
-  network net{{{"ALC1", "Calle Italia 5, Alicante", 0.35},
-               {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
-               {"MAD1", "Gran Via 1, Madrid", 0.55},
-               {"VAL1", "Plaza del Ayuntamiento 1, Valencia", 0.40}}};
+  auto cps = three_cps();
+  cps.push_back({"VAL1", "Plaza del Ayuntamiento 1, Valencia", 0.40});
+  network net{cps};
   auto& central = net.start_central();
   auto& alc1 = net.start_cp("ALC1");
   net.start_cp("ALC2");

@@ -12,39 +12,6 @@
 using namespace evnet::testing;
 using evnet::json::value;
 
-namespace {
-
-std::vector<cp_spec> three_cps() {
-  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
-          {"MAD1", "Gran Via 1, Madrid", 0.55}};
-}
-
-predicate state_of(const std::string& cp, const std::string& state) {
-  return event_is("cp_state", {{"cp", cp}, {"state", state}});
-}
-
-// The state of `cp` in the answer to Central's `list`.
-std::string listed_state(process& central, const std::string& cp) {
-  central.send("list");
-  auto cps = central.expect(event_is("cps"), 10s, "cps (answer to list)");
-  for (const auto& row : cps.find("cps")->as_array()) {
-    if (str(row, "cp") == cp) {
-      return str(row, "state");
-    }
-  }
-  return "(not listed)";
-}
-
-// Runs a short charge to the end and checks its ticket: the CP works again.
-void short_charge(network& net, process& driver, const std::string& driver_id, const std::string& cp, int seconds) {
-  driver.send("charge " + cp + " " + std::to_string(seconds));
-  driver.expect(event_is("authorized", {{"cp", cp}}), 15s, "authorized at " + cp);
-  auto t = driver.expect(event_is("ticket", {{"cp", cp}}), 20s, "ticket at " + cp);
-  check_ticket(t, cp, driver_id, seconds, net.price(cp), "completed");
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(stop_ends_a_charge_at_once_with_a_ticket_and_resume_returns_active) {
   network net{three_cps()};
   auto& central = net.start_central();
@@ -208,8 +175,7 @@ BOOST_AUTO_TEST_CASE(an_engine_fault_makes_the_cp_broken_and_repair_makes_it_act
   auto& monitor = net.start_cp("ALC2");
   auto& engine = net.engine("ALC2");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC2 60");
-  d1.expect(event_is("progress", {{"cp", "ALC2"}, {"kwh", 2.0}}), 15s, "2 kWh");
+  start_charging(d1, "ALC2", 60, 2.0);
 
   engine.send("fault");
   engine.expect(event_is("fault", {{"cp", "ALC2"}}), 5s, "engine fault");

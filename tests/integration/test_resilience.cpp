@@ -24,17 +24,6 @@ using evnet::json::value;
 
 namespace {
 
-std::vector<cp_spec> three_cps() {
-  return {{"ALC1", "Calle Italia 5, Alicante", 0.35}, {"ALC2", "Av. Maisonnave 10, Alicante", 0.42},
-          {"MAD1", "Gran Via 1, Madrid", 0.55}};
-}
-
-predicate state_of(const std::string& cp, const std::string& state) {
-  return event_is("cp_state", {{"cp", cp}, {"state", state}});
-}
-
-predicate ticket_for(const std::string& charge_id) { return event_is("ticket", {{"charge_id", charge_id}}); }
-
 // Peers back off while Central is away (1 s doubling, with jitter): waits for
 // what follows a Central restart are generous but bounded.
 constexpr auto after_restart = 40s;
@@ -47,10 +36,7 @@ BOOST_AUTO_TEST_CASE(engine_dies_during_a_charge_and_the_ticket_is_settled_when_
   auto& central = net.start_central();
   auto& monitor = net.start_cp("ALC1");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC1 60");
-  auto auth = d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
-  const std::string charge_id = str(auth, "charge_id");
-  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 3.0}}), 15s, "3 kWh supplied");
+  const std::string charge_id = str(start_charging(d1, "ALC1", 60, 3.0), "charge_id");
 
   net.stop_engine("ALC1");
   // The Monitor reports the fault; Central marks the CP BROKEN and tells the
@@ -102,10 +88,7 @@ BOOST_AUTO_TEST_CASE(monitor_dies_the_charge_ends_and_nothing_starts_until_it_is
   net.start_cp("ALC1");
   auto& engine = net.engine("ALC1");
   auto& d1 = net.start_driver("D1");
-  d1.send("charge ALC1 60");
-  auto auth = d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
-  const std::string charge_id = str(auth, "charge_id");
-  d1.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 2.0}}), 15s, "2 kWh supplied");
+  const std::string charge_id = str(start_charging(d1, "ALC1", 60, 2.0), "charge_id");
 
   const auto killed = now_ms();
   net.stop_monitor("ALC1");
@@ -165,15 +148,11 @@ BOOST_AUTO_TEST_CASE(driver_dies_during_charges_and_gets_every_ticket_when_it_re
   net.start_cp("ALC2");
 
   auto& first = net.start_driver("D1");
-  first.send("charge ALC1 10");
-  auto a1 = first.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "ALC1 authorized");
-  first.expect(event_is("progress", {{"cp", "ALC1"}, {"kwh", 1.0}}), 15s, "ALC1 supplying");
+  auto a1 = start_charging(first, "ALC1", 10, 1.0);
   first.kill_hard();
   // Back with the same id, it starts another charge and dies again.
   auto& second = net.start_driver("D1");
-  second.send("charge ALC2 5");
-  auto a2 = second.expect(event_is("authorized", {{"cp", "ALC2"}}), 15s, "ALC2 authorized");
-  second.expect(event_is("progress", {{"cp", "ALC2"}, {"kwh", 1.0}}), 15s, "ALC2 supplying");
+  auto a2 = start_charging(second, "ALC2", 5, 1.0);
   second.kill_hard();
 
   // Both charges run their course while the driver is away.
