@@ -1,5 +1,6 @@
 #include "evnet/store/central_store.hpp"
 
+#include "charge_rows.hpp"
 #include "sqlite.hpp"
 
 #include <chrono>
@@ -50,23 +51,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 )sql";
 
-constexpr const char* charge_columns = "c.cp_id, c.charge_id, c.driver_id, c.kwh, c.price, c.amount, c.start_ms, "
-                                       "c.end_ms, c.reason";
-
-protocol::charge_record read_charge(const sql::statement& s) {
-  protocol::charge_record r;
-  r.cp_id = s.text(0);
-  r.charge_id = s.text(1);
-  r.driver_id = s.text(2);
-  r.kwh = s.real(3);
-  r.price = s.real(4);
-  r.amount = s.real(5);
-  r.start_ms = s.integer(6);
-  r.end_ms = s.integer(7);
-  r.reason = s.text(8);
-  return r;
-}
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -74,22 +58,6 @@ std::int64_t now_ms() {
 
 // Charges started at the CP have no driver to deliver a ticket to.
 bool is_local_driver(const std::string& id) { return !id.empty() && id.front() == '@'; }
-
-// Runs a query and collects one value per row.
-template <class T, class Read>
-result<std::vector<T>> collect(sql::statement& s, Read read) {
-  std::vector<T> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) {
-      return row.err();
-    }
-    if (!*row) {
-      return out;
-    }
-    out.push_back(read(s));
-  }
-}
 
 } // namespace
 
@@ -125,12 +93,9 @@ central_store::central_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 central_store::~central_store() = default;
 
 result<std::unique_ptr<central_store>> central_store::open(const std::string& path) {
-  auto db = sql::connection::open(path);
+  auto db = sql::connection::open(path, schema);
   if (!db) {
     return db.err();
-  }
-  if (auto created = db->exec(schema, "create schema in " + path); !created) {
-    return created.err();
   }
   auto p = std::make_unique<impl>(impl{std::move(db).value()});
   return std::unique_ptr<central_store>(new central_store(std::move(p)));
@@ -192,7 +157,7 @@ result<domain::seed> central_store::load_registry() {
   if (!cps) {
     return cps.err();
   }
-  auto cp_rows = collect<domain::cp_record>(*cps, [](const sql::statement& s) {
+  auto cp_rows = sql::collect<domain::cp_record>(*cps, [](const sql::statement& s) {
     return domain::cp_record{s.text(0), s.text(1), s.real(2)};
   });
   if (!cp_rows) {
@@ -204,7 +169,7 @@ result<domain::seed> central_store::load_registry() {
   if (!drivers) {
     return drivers.err();
   }
-  auto driver_rows = collect<domain::driver_record>(*drivers, [](const sql::statement& s) {
+  auto driver_rows = sql::collect<domain::driver_record>(*drivers, [](const sql::statement& s) {
     return domain::driver_record{s.text(0), s.text(1)};
   });
   if (!driver_rows) {
@@ -220,23 +185,7 @@ result<bool> central_store::record_charge(const protocol::charge_record& r) {
   if (!tx) {
     return tx.err();
   }
-  auto charge = impl_->db.prepare("INSERT OR IGNORE INTO charges (cp_id, charge_id, driver_id, kwh, price, amount,"
-                                  " start_ms, end_ms, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                                  what);
-  if (!charge) {
-    return charge.err();
-  }
-  auto inserted = charge->bind(1, r.cp_id)
-                      .bind(2, r.charge_id)
-                      .bind(3, r.driver_id)
-                      .bind(4, r.kwh)
-                      .bind(5, r.price)
-                      .bind(6, r.amount)
-                      .bind(7, r.start_ms)
-                      .bind(8, r.end_ms)
-                      .bind(9, r.reason)
-                      .run();
-  if (!inserted) {
+  if (auto inserted = charge_rows::insert(impl_->db, "charges", r, what); !inserted) {
     return inserted.err();
   }
   if (impl_->db.changes() == 0) {
@@ -259,15 +208,16 @@ result<bool> central_store::record_charge(const protocol::charge_record& r) {
 }
 
 result<std::vector<protocol::charge_record>> central_store::charges() {
-  auto s = impl_->db.prepare(std::string("SELECT ") + charge_columns + " FROM charges c ORDER BY c.rowid", "list charges");
+  auto s = impl_->db.prepare("SELECT " + charge_rows::columns("c.") + " FROM charges c ORDER BY c.rowid",
+                             "list charges");
   if (!s) {
     return s.err();
   }
-  return collect<protocol::charge_record>(*s, read_charge);
+  return sql::collect<protocol::charge_record>(*s, charge_rows::read);
 }
 
 result<std::vector<protocol::charge_record>> central_store::undelivered_tickets(const std::string& driver_id) {
-  auto s = impl_->db.prepare(std::string("SELECT ") + charge_columns +
+  auto s = impl_->db.prepare("SELECT " + charge_rows::columns("c.") +
                                  " FROM tickets t JOIN charges c ON c.cp_id = t.cp_id AND c.charge_id = t.charge_id"
                                  " WHERE t.driver_id = ?1 AND t.delivered = 0 ORDER BY c.rowid",
                              "list tickets owed to " + driver_id);
@@ -275,7 +225,7 @@ result<std::vector<protocol::charge_record>> central_store::undelivered_tickets(
     return s.err();
   }
   s->bind(1, driver_id);
-  return collect<protocol::charge_record>(*s, read_charge);
+  return sql::collect<protocol::charge_record>(*s, charge_rows::read);
 }
 
 status central_store::mark_delivered(const std::string& cp_id, const std::string& charge_id) {
@@ -301,7 +251,7 @@ result<std::vector<std::string>> central_store::stopped_cps() {
   if (!s) {
     return s.err();
   }
-  return collect<std::string>(*s, [](const sql::statement& row) { return row.text(0); });
+  return sql::collect<std::string>(*s, [](const sql::statement& row) { return row.text(0); });
 }
 
 status central_store::log_event(const std::string& kind, const std::string& text) {

@@ -1,5 +1,6 @@
 #include "evnet/store/engine_store.hpp"
 
+#include "charge_rows.hpp"
 #include "sqlite.hpp"
 
 namespace evnet::store {
@@ -49,12 +50,9 @@ engine_store::engine_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 engine_store::~engine_store() = default;
 
 result<std::unique_ptr<engine_store>> engine_store::open(const std::string& path) {
-  auto db = sql::connection::open(path);
+  auto db = sql::connection::open(path, schema);
   if (!db) {
     return db.err();
-  }
-  if (auto created = db->exec(schema, "create schema in " + path); !created) {
-    return created.err();
   }
   auto p = std::make_unique<impl>(impl{std::move(db).value()});
   return std::unique_ptr<engine_store>(new engine_store(std::move(p)));
@@ -117,23 +115,7 @@ status engine_store::save_finished(const protocol::charge_record& r) {
   if (!tx) {
     return tx.err();
   }
-  auto insert = impl_->db.prepare("INSERT OR IGNORE INTO finished (cp_id, charge_id, driver_id, kwh, price, amount,"
-                                  " start_ms, end_ms, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                                  what);
-  if (!insert) {
-    return insert.err();
-  }
-  auto inserted = insert->bind(1, r.cp_id)
-                      .bind(2, r.charge_id)
-                      .bind(3, r.driver_id)
-                      .bind(4, r.kwh)
-                      .bind(5, r.price)
-                      .bind(6, r.amount)
-                      .bind(7, r.start_ms)
-                      .bind(8, r.end_ms)
-                      .bind(9, r.reason)
-                      .run();
-  if (!inserted) {
+  if (auto inserted = charge_rows::insert(impl_->db, "finished", r, what); !inserted) {
     return inserted.err();
   }
   // Only the open row of this very charge: a late record for an older
@@ -149,33 +131,12 @@ status engine_store::save_finished(const protocol::charge_record& r) {
 }
 
 result<std::vector<protocol::charge_record>> engine_store::unacknowledged() {
-  auto s = impl_->db.prepare("SELECT cp_id, charge_id, driver_id, kwh, price, amount, start_ms, end_ms, reason"
-                             " FROM finished WHERE acked = 0 ORDER BY rowid",
+  auto s = impl_->db.prepare("SELECT " + charge_rows::columns() + " FROM finished WHERE acked = 0 ORDER BY rowid",
                              "list unacknowledged charges");
   if (!s) {
     return s.err();
   }
-  std::vector<protocol::charge_record> out;
-  for (;;) {
-    auto row = s->step();
-    if (!row) {
-      return row.err();
-    }
-    if (!*row) {
-      return out;
-    }
-    protocol::charge_record r;
-    r.cp_id = s->text(0);
-    r.charge_id = s->text(1);
-    r.driver_id = s->text(2);
-    r.kwh = s->real(3);
-    r.price = s->real(4);
-    r.amount = s->real(5);
-    r.start_ms = s->integer(6);
-    r.end_ms = s->integer(7);
-    r.reason = s->text(8);
-    out.push_back(std::move(r));
-  }
+  return sql::collect<protocol::charge_record>(*s, charge_rows::read);
 }
 
 status engine_store::acknowledge(const std::string& cp_id, const std::string& charge_id) {

@@ -31,6 +31,17 @@ result<connection> connection::open(const std::string& path) {
   return db;
 }
 
+result<connection> connection::open(const std::string& path, const std::string& schema) {
+  auto db = open(path);
+  if (!db) {
+    return db.err();
+  }
+  if (auto created = db->exec(schema, "create schema in " + path); !created) {
+    return created.err();
+  }
+  return db;
+}
+
 connection::connection(connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
 
 connection& connection::operator=(connection&& other) noexcept {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace evnet::store::sql {
 
@@ -25,6 +26,9 @@ public:
   // Opens or creates the database file and applies the durability pragmas:
   // WAL, synchronous=FULL, busy_timeout=2000.
   static result<connection> open(const std::string& path);
+  // As open(), then creates what of `schema` is missing (its statements say
+  // IF NOT EXISTS), so a store opens the same way the first time and after.
+  static result<connection> open(const std::string& path, const std::string& schema);
 
   connection(connection&& other) noexcept;
   connection& operator=(connection&& other) noexcept;
@@ -77,6 +81,22 @@ private:
   std::string what_;
   int bind_error_ = SQLITE_OK;
 };
+
+// Steps a query to its end and turns each row into a T with `read`.
+template <class T, class Read>
+result<std::vector<T>> collect(statement& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) {
+      return row.err();
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(read(s));
+  }
+}
 
 // BEGIN IMMEDIATE on construction via begin(); rolls back unless commit()
 // succeeded, so every early return leaves the database unchanged.
