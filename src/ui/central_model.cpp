@@ -52,17 +52,7 @@ void central_model::apply(const json::value& ev) {
     started_ = true;
     port_ = field::integer(ev, "port");
   } else if (name == "cps") {
-    if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
-      for (const auto& item : list->as_array()) {
-        std::string id = field::text(item, "cp");
-        if (!id.empty()) {
-          merge_cp(cps_[id], item);
-        }
-      }
-    }
-    if (selected_.empty() && !cps_.empty()) {
-      selected_ = cps_.begin()->first;
-    }
+    merge_cps(cps_, selected_, ev);
   } else if (name == "cp_state") {
     apply_cp(ev);
   } else if (name == "engine") {
@@ -129,13 +119,7 @@ void central_model::set_layout(std::size_t columns, std::size_t page_size) {
   page_size_ = std::max<std::size_t>(page_size, 1);
 }
 
-std::size_t central_model::selected_index() const {
-  auto it = cps_.find(selected_);
-  if (it == cps_.end()) {
-    return 0;
-  }
-  return static_cast<std::size_t>(std::distance(cps_.begin(), it));
-}
+std::size_t central_model::selected_index() const { return selection_index(cps_, selected_); }
 
 void central_model::select(const std::string& id) {
   if (cps_.contains(id)) {
@@ -143,14 +127,7 @@ void central_model::select(const std::string& id) {
   }
 }
 
-void central_model::move_selection(long delta) {
-  if (cps_.empty()) {
-    return;
-  }
-  long last = static_cast<long>(cps_.size()) - 1;
-  long target = std::clamp(static_cast<long>(selected_index()) + delta, 0L, last);
-  selected_ = std::next(cps_.begin(), target)->first;
-}
+void central_model::move_selection(long delta) { selected_ = moved_selection(cps_, selected_, delta); }
 
 std::optional<std::string> central_model::sent(std::string line, std::int64_t now_ms) {
   messages_.push(now_ms, "> " + line);

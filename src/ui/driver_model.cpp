@@ -1,6 +1,5 @@
 #include "evnet/ui/driver_model.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace evnet::ui {
@@ -33,17 +32,7 @@ void driver_model::apply(const json::value& ev) {
     central_text_ = field::text(ev, "text", reachable_ ? "connected to CENTRAL" : "cannot reach CENTRAL");
     messages_.push(ts, central_text_, reachable_ ? tone::good : tone::bad);
   } else if (name == "cps") {
-    if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
-      for (const auto& item : list->as_array()) {
-        std::string id = field::text(item, "cp");
-        if (!id.empty()) {
-          merge_cp(cps_[id], item);
-        }
-      }
-    }
-    if (selected_.empty() && !cps_.empty()) {
-      selected_ = cps_.begin()->first;
-    }
+    merge_cps(cps_, selected_, ev);
   } else if (name == "cp_state") {
     if (!cp.empty()) {
       merge_cp(cps_[cp], ev);
@@ -183,22 +172,9 @@ void driver_model::apply(const json::value& ev) {
   }
 }
 
-std::size_t driver_model::selected_index() const {
-  auto it = cps_.find(selected_);
-  if (it == cps_.end()) {
-    return 0;
-  }
-  return static_cast<std::size_t>(std::distance(cps_.begin(), it));
-}
+std::size_t driver_model::selected_index() const { return selection_index(cps_, selected_); }
 
-void driver_model::move_selection(long delta) {
-  if (cps_.empty()) {
-    return;
-  }
-  long last = static_cast<long>(cps_.size()) - 1;
-  long target = std::clamp(static_cast<long>(selected_index()) + delta, 0L, last);
-  selected_ = std::next(cps_.begin(), target)->first;
-}
+void driver_model::move_selection(long delta) { selected_ = moved_selection(cps_, selected_, delta); }
 
 std::optional<std::string> driver_model::sent(std::string line, std::int64_t now_ms) {
   messages_.push(now_ms, "> " + line);

@@ -1,8 +1,10 @@
 #include "evnet/ui/view_model.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 #include <variant>
 
 namespace evnet::ui {
@@ -131,6 +133,37 @@ void merge_cp(cp_view& into, const json::value& ev) {
   into.driver = field::text(ev, "driver", into.driver);
   into.kwh = field::number(ev, "kwh", into.kwh);
   into.amount = field::number(ev, "amount", into.amount);
+}
+
+void merge_cps(std::map<std::string, cp_view>& cps, std::string& selected, const json::value& ev) {
+  if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
+    for (const auto& item : list->as_array()) {
+      std::string id = field::text(item, "cp");
+      if (!id.empty()) {
+        merge_cp(cps[id], item);
+      }
+    }
+  }
+  if (selected.empty() && !cps.empty()) {
+    selected = cps.begin()->first;
+  }
+}
+
+std::size_t selection_index(const std::map<std::string, cp_view>& cps, const std::string& selected) {
+  auto it = cps.find(selected);
+  if (it == cps.end()) {
+    return 0;
+  }
+  return static_cast<std::size_t>(std::distance(cps.begin(), it));
+}
+
+std::string moved_selection(const std::map<std::string, cp_view>& cps, const std::string& selected, long delta) {
+  if (cps.empty()) {
+    return selected;
+  }
+  long last = static_cast<long>(cps.size()) - 1;
+  long target = std::clamp(static_cast<long>(selection_index(cps, selected)) + delta, 0L, last);
+  return std::next(cps.begin(), target)->first;
 }
 
 ticket_view parse_ticket(const json::value& ev) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,18 @@ struct cp_view {
 // Reads a CP object ({"cp","location","price","state","driver","kwh","amount"}).
 // Fields missing from `ev` keep their value in `into`, so partial updates merge.
 void merge_cp(cp_view& into, const json::value& ev);
+
+// The selected CP of a view that lists CPs in id order. It is kept as an id,
+// not a position, so it stays on its CP when others are added before it.
+//
+// Merges every row of a `cps` event into `cps`, and selects the first CP
+// when nothing is selected yet, so the keys have something to act on.
+void merge_cps(std::map<std::string, cp_view>& cps, std::string& selected, const json::value& ev);
+// Position of `selected` in `cps`; 0 when it is not there.
+std::size_t selection_index(const std::map<std::string, cp_view>& cps, const std::string& selected);
+// The id `delta` places away from `selected`, stopping at either end;
+// `selected` itself when there are no CPs.
+std::string moved_selection(const std::map<std::string, cp_view>& cps, const std::string& selected, long delta);
 
 struct ticket_view {
   std::string cp;
