@@ -359,3 +359,32 @@ BOOST_AUTO_TEST_CASE(every_refusal_has_a_reason_unknown_busy_broken_stopped_disc
   BOOST_TEST(d2.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(a_driver_cannot_settle_another_drivers_ticket) {
+  network net{three_cps()};
+  auto& central = net.start_central();
+  net.start_cp("ALC1");
+  auto& d1 = net.start_driver("D1");
+  d1.send("charge ALC1 2");
+  auto authorized = d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized");
+  const auto charge_id = str(authorized, "charge_id");
+  d1.kill_hard();
+  central.expect(event_is("ticket", {{"cp", "ALC1"}, {"charge_id", charge_id}}), 20s, "ticket stored");
+
+  // D2, over a raw link, tries to acknowledge D1's ticket.
+  raw_dealer d2{"tcp://127.0.0.1:" + std::to_string(net.central_port()), "raw-driver-D2"};
+  d2.send(protocol::driver_hello{"D2"}, 1);
+  auto hello = d2.receive(10s);
+  BOOST_REQUIRE(hello);
+  BOOST_REQUIRE(hello->is<protocol::ack>());
+  BOOST_TEST(hello->as<protocol::ack>().ok);
+  d2.send(protocol::ticket_ack{"ALC1", charge_id}, 2);
+
+  // D1 comes back and is still owed its ticket, exactly as billed.
+  auto& again = net.start_driver("D1");
+  // The ticket may come before the CP list that start_driver waits for.
+  auto ticket = again.expect_ever(event_is("ticket", {{"charge_id", charge_id}}), 20s, "ticket delivered to D1");
+  BOOST_TEST(num(ticket, "kwh") == 2.0);
+  BOOST_TEST(num(ticket, "amount") == 0.70);
+  BOOST_TEST(str(ticket, "driver") == "D1");
+}
