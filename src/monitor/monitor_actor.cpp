@@ -210,11 +210,12 @@ private:
       last_ticket_ = h.last.charge_id;
       emit("ticket", runtime::ticket_fields(h.last));
     }
-    evaluate_engine(now);
+    evaluate_engine(now, /*answered_now=*/true);
   }
 
-  // Decides OK/KO from the last answer and its age; reports changes at once.
-  void evaluate_engine(std::int64_t now) {
+  // Decides OK/KO from the last answer and its age; reports changes at once,
+  // and every answer too, so that the screen can show the last check.
+  void evaluate_engine(std::int64_t now, bool answered_now = false) {
     if (engine_seen_ms_ == 0 && now - started_ms_ < engine_silence_ms) {
       return;  // give a starting Engine time to answer before calling it KO
     }
@@ -228,6 +229,8 @@ private:
       engine_detail_ = detail;
       emit("engine", {{"ok", ok}, {"detail", detail}, {"state", answered ? engine_state_ : std::string{}}});
       send_status();
+    } else if (answered_now) {
+      emit("engine", {{"ok", ok}, {"detail", detail}, {"state", engine_state_}});
     }
   }
 

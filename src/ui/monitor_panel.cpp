@@ -28,7 +28,8 @@ void draw_engine_health(terminal& t, const monitor_model& m, int y, int w) {
     t.put(y, 1, "Engine   no health check yet (" + m.engine_endpoint() + ")", w - 1, paint::dim);
     return;
   }
-  std::string line = std::string("Engine   ") + (*m.engine_ok() ? "OK" : "KO") + " since " +
+  // OK events come with every answered check; KO ones only when it starts.
+  std::string line = std::string("Engine   ") + (*m.engine_ok() ? "OK, last check " : "KO since ") +
                      format_clock(m.engine_checked_at());
   if (!m.engine_detail().empty()) {
     line += "  (" + m.engine_detail() + ")";

@@ -259,3 +259,17 @@ BOOST_AUTO_TEST_CASE(a_cp_takes_charges_as_soon_as_central_shows_it_active_even_
   BOOST_TEST(d1.all(event_is("ticket")).size() == 1u);
   BOOST_TEST(central.all(event_is("ticket")).size() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(the_monitor_reports_every_answered_health_check) {
+  // The CP's screen shows when the Engine last answered, so the Monitor
+  // reports each answered check, not only changes.
+  network net{three_cps()};
+  net.start_central();
+  auto& monitor = net.start_cp("ALC1");
+  auto first = monitor.expect(event_is("engine", {{"ok", true}}), 10s, "engine OK");
+  auto second = monitor.expect(event_is("engine", {{"ok", true}}), 5s, "next check");
+  auto third = monitor.expect(event_is("engine", {{"ok", true}}), 5s, "next check");
+  BOOST_TEST(num(second, "ts") > num(first, "ts"));
+  BOOST_TEST(num(third, "ts") - num(first, "ts") >= 1000.0);
+  BOOST_TEST(monitor.all(event_is("auth", {{"ok", true}})).size() == 1u);
+}
