@@ -5,6 +5,7 @@
 #include "evnet/runtime/cli.hpp"
 #include "evnet/runtime/clock.hpp"
 #include "evnet/runtime/json_views.hpp"
+#include "evnet/runtime/link_status.hpp"
 #include "evnet/runtime/log.hpp"
 #include "evnet/runtime/view.hpp"
 
@@ -266,7 +267,7 @@ private:
     charge_->request_id = settings_.driver_id + "-" + std::to_string(runtime::now_ms()) + "-" +
                           std::to_string(++requests_);
     emit("requested", {{"cp", cp_id}, {"duration", duration_s}, {"request_id", charge_->request_id}});
-    if (!central_up_ && told_unreachable_) {
+    if (central_.known_down()) {
       emit("denied", {{"cp", cp_id}, {"reason", unreachable_text()}});
       end_charge(false);
       return;
@@ -345,7 +346,7 @@ private:
       return;
     }
     if (ev.kind == transport::event_kind::connected) {
-      central_up_ = true;
+      central_.connected();
       emit("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + links_.central_address}});
       hello();
       snapshot_pending_ = false;
@@ -353,24 +354,21 @@ private:
       if (charge_ && charge_->step == phase::requesting) {
         send_request();
       }
-    } else if (ev.kind == transport::event_kind::disconnected && (central_up_ || !told_unreachable_)) {
-      // Once per outage, not once per reconnect attempt.
-      central_up_ = false;
-      told_unreachable_ = true;
+    } else if (ev.kind == transport::event_kind::disconnected && central_.disconnected()) {
       emit("central", {{"status", "unreachable"}, {"text", unreachable_text() + ", retrying"}});
     }
   }
 
   void on_tick() {
     const auto now = runtime::now_ms();
-    if (central_up_ && now - last_hello_ms_ >= hello_every_ms) {
+    if (central_.up() && now - last_hello_ms_ >= hello_every_ms) {
       hello();
     }
     if (!charge_ || charge_->deadline_ms > now) {
       return;
     }
     if (charge_->step == phase::requesting) {
-      if (charge_->attempts < max_attempts && central_up_) {
+      if (charge_->attempts < max_attempts && central_.up()) {
         ++charge_->attempts;
         send_request();
         return;
@@ -425,8 +423,7 @@ private:
   driver_settings settings_;
   caf::actor view_;
 
-  bool central_up_ = false;
-  bool told_unreachable_ = false;
+  runtime::link_status central_;
   std::string hello_refusal_;
   std::int64_t last_hello_ms_ = 0;
   std::uint64_t correlation_ = 0;

@@ -4,6 +4,7 @@
 #include "evnet/runtime/atoms.hpp"
 #include "evnet/runtime/clock.hpp"
 #include "evnet/runtime/json_views.hpp"
+#include "evnet/runtime/link_status.hpp"
 #include "evnet/runtime/log.hpp"
 #include "evnet/runtime/view.hpp"
 
@@ -253,15 +254,13 @@ private:
   void on_link_event(const transport::link_event& ev) {
     if (ev.link == links_.central) {
       if (ev.kind == transport::event_kind::connected) {
-        central_up_ = true;
+        central_.connected();
         emit("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + links_.central_address}});
         if (charger_.configured()) {
           to_central(protocol::engine_hello{cp_id()});
         }
         resend_unacked();
-      } else if (ev.kind == transport::event_kind::disconnected && (central_up_ || !told_unreachable_)) {
-        central_up_ = false;
-        told_unreachable_ = true;  // once per outage, not per reconnect attempt
+      } else if (ev.kind == transport::event_kind::disconnected && central_.disconnected()) {
         emit("central", {{"status", "unreachable"},
                          {"text", "cannot reach CENTRAL at " + links_.central_address + ", retrying"}});
       }
@@ -371,8 +370,7 @@ private:
   domain::charger charger_;
 
   std::string monitor_peer_;
-  bool central_up_ = false;
-  bool told_unreachable_ = false;
+  runtime::link_status central_;
   std::int64_t monitor_seen_ms_ = 0;
   std::int64_t last_resend_ms_ = 0;
   std::int64_t last_hello_ms_ = 0;

@@ -4,6 +4,7 @@
 #include "evnet/runtime/cli.hpp"
 #include "evnet/runtime/clock.hpp"
 #include "evnet/runtime/json_views.hpp"
+#include "evnet/runtime/link_status.hpp"
 #include "evnet/runtime/log.hpp"
 #include "evnet/runtime/view.hpp"
 
@@ -241,17 +242,15 @@ private:
       return;  // the Engine's health is judged by its answers, not by the link
     }
     if (ev.kind == transport::event_kind::connected) {
-      central_up_ = true;
+      central_.connected();
       emit("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + links_.central_address}});
       authenticate();
     } else if (ev.kind == transport::event_kind::disconnected) {
       authenticated_ = false;
       fail_local_request(unreachable_text());
-      if (!central_up_ && told_unreachable_) {
+      if (!central_.disconnected()) {
         return;  // once per outage, not per reconnect attempt
       }
-      central_up_ = false;
-      told_unreachable_ = true;
       emit("central", {{"status", "unreachable"}, {"text", unreachable_text() + ", retrying"}});
     }
   }
@@ -325,7 +324,7 @@ private:
     }
     if (!authenticated_) {
       // After an outage was noticed, say so in the words a driver gets.
-      const std::string reason = told_unreachable_ && !central_up_
+      const std::string reason = central_.known_down()
                                      ? unreachable_text()
                                      : "not authenticated with CENTRAL at " + links_.central_address;
       emit("local_charge", {{"ok", false}, {"reason", reason}, {"charge_id", ""}});
@@ -347,8 +346,7 @@ private:
   caf::actor view_;
 
   std::optional<protocol::cp_config> config_;
-  bool central_up_ = false;
-  bool told_unreachable_ = false;
+  runtime::link_status central_;
   bool authenticated_ = false;
   std::string last_auth_reason_ = "-";
   std::int64_t last_auth_ms_ = 0;
