@@ -15,14 +15,94 @@
 // Thread-safety: all functions are reentrant; messages are plain values.
 
 #include "evnet/result.hpp"
+#include "evnet/vocabulary.hpp"
 
 #include <msgpack.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+// ---- vocabulary enums on the wire ---------------------------------------------
+// An enum travels as its vocabulary spelling (a string), so the wire stays
+// readable and stable if the enum is reordered; an unknown word is a decode
+// error (msgpack::type_error), never a silently wrong value.
+namespace evnet::protocol::detail {
+inline std::optional<cp_state> parse_enum(std::string_view s, cp_state*) { return parse_cp_state(s); }
+inline std::optional<cp_order> parse_enum(std::string_view s, cp_order*) { return parse_cp_order(s); }
+inline std::optional<end_reason> parse_enum(std::string_view s, end_reason*) { return parse_end_reason(s); }
+inline std::optional<errc> parse_enum(std::string_view s, errc*) { return parse_errc(s); }
+
+template <class E>
+struct enum_as_string {
+  static void convert(const msgpack::object& o, E& v) {
+    if (o.type != msgpack::type::STR) {
+      throw msgpack::type_error();
+    }
+    auto parsed = parse_enum(std::string_view(o.via.str.ptr, o.via.str.size), static_cast<E*>(nullptr));
+    if (!parsed) {
+      throw msgpack::type_error();
+    }
+    v = *parsed;
+  }
+  template <class Stream>
+  static void pack(msgpack::packer<Stream>& pk, E v) {
+    const std::string_view s = to_string(v);
+    pk.pack_str(static_cast<std::uint32_t>(s.size()));
+    pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+  }
+  static void object(msgpack::object& o, E v) {
+    // The spelling is a static string, so the object may point at it.
+    const std::string_view s = to_string(v);
+    o.type = msgpack::type::STR;
+    o.via.str.ptr = s.data();
+    o.via.str.size = static_cast<std::uint32_t>(s.size());
+  }
+};
+} // namespace evnet::protocol::detail
+
+#define EVNET_MSGPACK_ENUM_AS_STRING(E)                                                              \
+  namespace msgpack {                                                                                \
+  MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {                                            \
+    namespace adaptor {                                                                              \
+    template <>                                                                                      \
+    struct convert<E> {                                                                              \
+      const msgpack::object& operator()(const msgpack::object& o, E& v) const {                      \
+        evnet::protocol::detail::enum_as_string<E>::convert(o, v);                                   \
+        return o;                                                                                    \
+      }                                                                                              \
+    };                                                                                               \
+    template <>                                                                                      \
+    struct pack<E> {                                                                                 \
+      template <class Stream>                                                                        \
+      msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk, const E& v) const {           \
+        evnet::protocol::detail::enum_as_string<E>::pack(pk, v);                                     \
+        return pk;                                                                                   \
+      }                                                                                              \
+    };                                                                                               \
+    template <>                                                                                      \
+    struct object<E> {                                                                               \
+      void operator()(msgpack::object& o, const E& v) const {                                        \
+        evnet::protocol::detail::enum_as_string<E>::object(o, v);                                    \
+      }                                                                                              \
+    };                                                                                               \
+    template <>                                                                                      \
+    struct object_with_zone<E> {                                                                     \
+      void operator()(msgpack::object::with_zone& o, const E& v) const {                             \
+        evnet::protocol::detail::enum_as_string<E>::object(o, v);                                    \
+      }                                                                                              \
+    };                                                                                               \
+    }                                                                                                \
+  }                                                                                                  \
+  }
+
+EVNET_MSGPACK_ENUM_AS_STRING(evnet::cp_state)
+EVNET_MSGPACK_ENUM_AS_STRING(evnet::cp_order)
+EVNET_MSGPACK_ENUM_AS_STRING(evnet::end_reason)
+EVNET_MSGPACK_ENUM_AS_STRING(evnet::errc)
 
 namespace evnet::protocol {
 
@@ -36,7 +116,7 @@ inline constexpr std::size_t max_text_size = 512;
 // stays well inside one frame.
 inline constexpr std::size_t max_cps_in_snapshot = 50000;
 inline constexpr std::size_t max_frame_size = 8 * 1024 * 1024;  // also ZMQ_MAXMSGSIZE
-inline constexpr std::int64_t max_duration_s = 24 * 3600;
+using evnet::max_duration_s;
 
 // ---- shared value types ---------------------------------------------------
 
@@ -53,7 +133,7 @@ struct cp_info {
   std::string cp_id;
   std::string location;
   double price = 0.0;
-  std::string state;      // ACTIVE, BUSY, BROKEN, OUT_OF_ORDER, DISCONNECTED
+  cp_state state = cp_state::disconnected;
   std::string driver_id;  // while BUSY
   double kwh = 0.0;       // while BUSY
   double amount = 0.0;    // while BUSY, EUR
@@ -71,7 +151,7 @@ struct charge_record {
   double amount = 0.0;
   std::int64_t start_ms = 0;  // Unix epoch, milliseconds
   std::int64_t end_ms = 0;
-  std::string reason;  // why it ended: "completed", "unplugged", "stopped by CENTRAL", "engine fault", ...
+  end_reason reason = end_reason::completed;  // why it ended
   MSGPACK_DEFINE_MAP(cp_id, charge_id, driver_id, kwh, price, amount, start_ms, end_ms, reason)
 };
 
@@ -107,7 +187,7 @@ struct heartbeat : empty_body {
 // to authenticate again, e.g. after Central restarted).
 struct error_reply {
   static constexpr std::string_view name = "error";
-  std::string code;
+  errc code = errc::malformed;
   std::string detail;
   MSGPACK_DEFINE_MAP(code, detail)
 };
@@ -150,7 +230,7 @@ struct cp_status {
 struct cp_command {
   static constexpr std::string_view name = "cp_command";
   std::string cp_id;
-  std::string command;  // "stop" | "resume"
+  cp_order command = cp_order::stop;
   std::string reason;
   MSGPACK_DEFINE_MAP(cp_id, command, reason)
 };
@@ -183,13 +263,29 @@ struct charge_view {
 struct health_reply {
   static constexpr std::string_view name = "health_reply";
   bool ok = true;            // false while the Engine has a fault
-  std::string state;         // the Engine's own view: ACTIVE, BUSY, BROKEN, OUT_OF_ORDER
+  bool configured = false;   // false until its Monitor passed on the CP's configuration
+  cp_state state = cp_state::active;  // the Engine's own view: ACTIVE, BUSY, BROKEN, OUT_OF_ORDER
   bool charging = false;
   charge_view charge;        // valid when charging
   bool has_last = false;
   charge_record last;        // the last finished charge, when has_last
-  MSGPACK_DEFINE_MAP(ok, state, charging, charge, has_last, last)
+  MSGPACK_DEFINE_MAP(ok, configured, state, charging, charge, has_last, last)
 };
+
+// The authorisation is a fenced, two-sided decision (no energy without a yes):
+//  1. Central -> Monitor -> Engine: authorize_request. The Engine reserves the
+//     CP and answers authorize_reply with the charge id it will use; it
+//     supplies nothing yet.
+//  2. Central decides once, on the reply: `confirmed` while the driver is
+//     still waiting, cancelled when the driver was already told no (timeout)
+//     or the CP refused. The decision is sent as authorize_decision and
+//     resent until decision_ack; a repeated reply gets the same decision.
+//  3. The Engine supplies only a confirmed charge. A reservation that no
+//     decision reaches expires (no energy, no record); a confirmation that
+//     arrives after that is answered decision_ack{ok=false}, and Central
+//     ends the charge it had announced.
+// The Monitor relays each step and repeats the authorize_reply until the
+// decision passes back, so that a lost reply is not a lost yes.
 
 // Central -> Monitor -> Engine: may this driver charge here now?
 struct authorize_request {
@@ -207,7 +303,33 @@ struct authorize_reply {
   bool ok = false;
   std::string reason;
   std::string charge_id;
-  MSGPACK_DEFINE_MAP(ok, reason, charge_id)
+  std::string cp_id;
+  std::string request_id;  // the request this answers (retries repeat it)
+  MSGPACK_DEFINE_MAP(ok, reason, charge_id, cp_id, request_id)
+};
+
+// Central -> Monitor -> Engine: the fence's verdict on a reservation.
+// Resent until decision_ack; applying it twice changes nothing.
+struct authorize_decision {
+  static constexpr std::string_view name = "authorize_decision";
+  std::string cp_id;
+  std::string request_id;
+  std::string charge_id;
+  bool confirmed = false;  // true: supply; false: drop the reservation
+  MSGPACK_DEFINE_MAP(cp_id, request_id, charge_id, confirmed)
+};
+
+// Engine -> Monitor -> Central: the decision arrived. ok=false with
+// `reservation_expired` means a confirmation came too late: nothing was
+// supplied and nothing will be.
+struct decision_ack {
+  static constexpr std::string_view name = "decision_ack";
+  std::string cp_id;
+  std::string request_id;
+  std::string charge_id;
+  bool ok = true;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(cp_id, request_id, charge_id, ok, reason)
 };
 
 // Engine -> Central: announces which CP this Engine serves (after configure
@@ -338,7 +460,7 @@ struct ticket_ack {
 
 using body = std::variant<heartbeat, error_reply, ack, cp_auth, cp_auth_reply, cp_status, cp_command,
                           engine_configure, health_check, health_reply, authorize_request, authorize_reply,
-                          engine_hello, telemetry, charge_finished, record_ack, driver_hello, snapshot_request,
+                          authorize_decision, decision_ack, engine_hello, telemetry, charge_finished, record_ack, driver_hello, snapshot_request,
                           snapshot, cp_update, charge_request, charge_reply, progress, charge_interrupted, ticket,
                           ticket_ack>;
 
@@ -380,3 +502,4 @@ inline result<message> decode(std::string_view frame) { return decode(frame.data
 std::vector<std::string_view> type_names();
 
 } // namespace evnet::protocol
+

@@ -3,16 +3,18 @@
 // Errors as values at every boundary (network input, files, arguments).
 // C++20 has no std::expected, so evnet uses this small equivalent.
 
+#include "evnet/vocabulary.hpp"
+
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace evnet {
 
-// A failure that can be shown to a user: a stable machine-readable code
-// ("malformed", "unknown_cp", ...) and a human sentence.
+// A failure that can be shown to a user: a machine-readable code (decisions
+// are made on it) and a human sentence (shown, never compared).
 struct error {
-  std::string code;
+  errc code = errc::invalid_state;
   std::string message;
 };
 

@@ -37,7 +37,7 @@ public:
 
   void fail(std::string_view field, const std::string& why) {
     if (!error_) {
-      error_ = error{"invalid_field", "field '" + path_ + std::string(field) + "' " + why};
+      error_ = error{errc::invalid_field, "field '" + path_ + std::string(field) + "' " + why};
     }
   }
 
@@ -68,7 +68,6 @@ void check(checker& c, const cp_info& v) {
   c.id("cp_id", v.cp_id);
   c.text("location", v.location);
   c.finite("price", v.price);
-  c.text("state", v.state);
   c.id("driver_id", v.driver_id);
   c.finite("kwh", v.kwh);
   c.finite("amount", v.amount);
@@ -81,7 +80,6 @@ void check(checker& c, const charge_record& v) {
   c.finite("kwh", v.kwh);
   c.finite("price", v.price);
   c.finite("amount", v.amount);
-  c.text("reason", v.reason);
 }
 
 void check(checker& c, const charge_view& v) {
@@ -95,10 +93,7 @@ void check(checker&, const heartbeat&) {}
 void check(checker&, const health_check&) {}
 void check(checker&, const snapshot_request&) {}
 
-void check(checker& c, const error_reply& v) {
-  c.id("code", v.code);
-  c.text("detail", v.detail);
-}
+void check(checker& c, const error_reply& v) { c.text("detail", v.detail); }
 
 void check(checker& c, const ack& v) { c.text("reason", v.reason); }
 void check(checker& c, const cp_auth& v) { c.id("cp_id", v.cp_id); }
@@ -115,7 +110,6 @@ void check(checker& c, const cp_status& v) {
 
 void check(checker& c, const cp_command& v) {
   c.id("cp_id", v.cp_id);
-  c.text("command", v.command);
   c.text("reason", v.reason);
 }
 
@@ -124,7 +118,6 @@ void check(checker& c, const engine_configure& v) {
 }
 
 void check(checker& c, const health_reply& v) {
-  c.text("state", v.state);
   c.nested("charge", [&] { check(c, v.charge); });
   c.nested("last", [&] { check(c, v.last); });
 }
@@ -138,6 +131,21 @@ void check(checker& c, const authorize_request& v) {
 void check(checker& c, const authorize_reply& v) {
   c.text("reason", v.reason);
   c.id("charge_id", v.charge_id);
+  c.id("cp_id", v.cp_id);
+  c.id("request_id", v.request_id);
+}
+
+void check(checker& c, const authorize_decision& v) {
+  c.id("cp_id", v.cp_id);
+  c.id("request_id", v.request_id);
+  c.id("charge_id", v.charge_id);
+}
+
+void check(checker& c, const decision_ack& v) {
+  c.id("cp_id", v.cp_id);
+  c.id("request_id", v.request_id);
+  c.id("charge_id", v.charge_id);
+  c.text("reason", v.reason);
 }
 
 void check(checker& c, const engine_hello& v) { c.id("cp_id", v.cp_id); }
@@ -288,7 +296,7 @@ const msgpack::unpack_limit frame_limits{
 
 constexpr std::size_t envelope_arity = 5;
 
-error malformed(std::string why) { return error{"malformed", std::move(why)}; }
+error malformed(std::string why) { return error{errc::malformed, std::move(why)}; }
 
 // Echoing attacker-controlled bytes into logs needs care: keep them short and printable.
 std::string printable(std::string_view s) {
@@ -332,21 +340,21 @@ result<message> decode_envelope(const msgpack::object& root) {
   // Version first: a peer from another version may use types we do not know.
   const std::uint64_t frame_version = f[0].via.u64;
   if (frame_version != version) {
-    return error{"bad_version", "protocol version " + std::to_string(frame_version) + ", expected " +
+    return error{errc::bad_version, "protocol version " + std::to_string(frame_version) + ", expected " +
                                     std::to_string(version)};
   }
 
   const std::string_view type_name(f[1].via.str.ptr, f[1].via.str.size);
   const type_entry* entry = find_type(type_name);
   if (entry == nullptr) {
-    return error{"unknown_type", "unknown message type '" + printable(type_name) + "'"};
+    return error{errc::unknown_type, "unknown message type '" + printable(type_name) + "'"};
   }
 
   message m;
   m.version = version;
   m.sender.assign(f[2].via.str.ptr, f[2].via.str.size);
   if (m.sender.size() > max_id_size) {
-    return error{"invalid_field", "field 'sender' is " + std::to_string(m.sender.size()) + " bytes long (max " +
+    return error{errc::invalid_field, "field 'sender' is " + std::to_string(m.sender.size()) + " bytes long (max " +
                                       std::to_string(max_id_size) + ")"};
   }
   m.correlation = f[3].via.u64;
@@ -388,7 +396,7 @@ std::string encode(const message& m) {
 
 result<message> decode(const void* data, std::size_t size) {
   if (size > max_frame_size) {
-    return error{"too_large", "frame of " + std::to_string(size) + " bytes exceeds " +
+    return error{errc::too_large, "frame of " + std::to_string(size) + " bytes exceeds " +
                                   std::to_string(max_frame_size)};
   }
   // Bytes off the network must never take a process down: every failure,
@@ -405,7 +413,7 @@ result<message> decode(const void* data, std::size_t size) {
     return malformed("nesting too deep");
   } catch (const msgpack::size_overflow& e) {
     // Only an array or map longer than any legitimate field fails this way.
-    return error{"invalid_field", std::string("a field exceeds its size limit: ") + e.what()};
+    return error{errc::invalid_field, std::string("a field exceeds its size limit: ") + e.what()};
   } catch (const msgpack::insufficient_bytes&) {
     return malformed("truncated frame");
   } catch (const msgpack::unpack_error& e) {
@@ -415,7 +423,7 @@ result<message> decode(const void* data, std::size_t size) {
   } catch (const std::bad_cast&) {
     return malformed("a body field has the wrong type");
   } catch (const std::bad_alloc&) {
-    return error{"too_large", "out of memory while decoding"};
+    return error{errc::too_large, "out of memory while decoding"};
   } catch (const std::exception& e) {
     return malformed(std::string("undecodable frame: ") + e.what());
   } catch (...) {

@@ -32,17 +32,17 @@ result<arguments> parse_arguments(int argc, char** argv, const std::vector<std::
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
         if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
-          return error{"usage", "unknown option --" + name};
+          return error{errc::usage, "unknown option --" + name};
         }
       } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
         value = "1";
       } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
         if (i + 1 >= argc) {
-          return error{"usage", "option --" + name + " needs a value"};
+          return error{errc::usage, "option --" + name + " needs a value"};
         }
         value = argv[++i];
       } else {
-        return error{"usage", "unknown option --" + name};
+        return error{errc::usage, "unknown option --" + name};
       }
       args.options.emplace_back(std::move(name), std::move(value));
     } else if (word == "-h") {
@@ -58,7 +58,7 @@ result<std::uint16_t> parse_port(std::string_view text, std::string_view what) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) {
-    return error{"usage", std::string(what) + " must be a port number between 1 and 65535, not '" +
+    return error{errc::usage, std::string(what) + " must be a port number between 1 and 65535, not '" +
                               std::string(text) + "'"};
   }
   return static_cast<std::uint16_t>(value);
@@ -67,8 +67,8 @@ result<std::uint16_t> parse_port(std::string_view text, std::string_view what) {
 result<std::int64_t> parse_seconds(std::string_view text, std::string_view what) {
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < 1 || value > 86400) {
-    return error{"usage", std::string(what) + " must be a whole number of seconds between 1 and 86400, not '" +
+  if (ec != std::errc{} || end != text.data() + text.size() || value < 1 || value > max_duration_s) {
+    return error{errc::usage, std::string(what) + " must be a whole number of seconds between 1 and " + std::to_string(max_duration_s) + ", not '" +
                               std::string(text) + "'"};
   }
   return value;

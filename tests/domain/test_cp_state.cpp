@@ -7,11 +7,6 @@
 #include <string>
 #include <utility>
 
-// Lets Boost.Test print a state in failure messages.
-namespace evnet::domain {
-std::ostream& operator<<(std::ostream& os, cp_state s) { return os << to_string(s); }
-} // namespace evnet::domain
-
 using evnet::domain::cp_condition;
 using evnet::domain::cp_state;
 
@@ -77,12 +72,12 @@ BOOST_AUTO_TEST_CASE(parse_accepts_exact_names_only) {
                                                      {"OUT_OF_ORDER", cp_state::out_of_order},
                                                      {"DISCONNECTED", cp_state::disconnected}};
   for (const auto& [name, state] : names) {
-    const auto parsed = evnet::domain::parse_cp_state(name);
+    const auto parsed = evnet::parse_cp_state(name);
     BOOST_REQUIRE(parsed.has_value());
     BOOST_TEST(*parsed == state);
   }
-  BOOST_TEST(!evnet::domain::parse_cp_state("active").has_value());
-  BOOST_TEST(!evnet::domain::parse_cp_state("").has_value());
-  BOOST_TEST(!evnet::domain::parse_cp_state("BUSY ").has_value());
-  BOOST_TEST(!evnet::domain::parse_cp_state("OUT OF ORDER").has_value());
+  BOOST_TEST(!evnet::parse_cp_state("active").has_value());
+  BOOST_TEST(!evnet::parse_cp_state("").has_value());
+  BOOST_TEST(!evnet::parse_cp_state("BUSY ").has_value());
+  BOOST_TEST(!evnet::parse_cp_state("OUT OF ORDER").has_value());
 }

@@ -23,8 +23,8 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto first = evnet::protocol::decode(data, size);
   if (!first.ok()) {
-    if (first.err().code.empty() || first.err().message.empty()) {
-      fail("error without code or message");
+    if (evnet::to_string(first.err().code) == "?" || first.err().message.empty()) {
+      fail("error without a known code or a message");
     }
     return 0;
   }

@@ -20,7 +20,7 @@ inline cp_config sample_config() {
 }
 
 inline cp_info sample_info(int n) {
-  return cp_info{"ALC" + std::to_string(n), "Av. Maisonnave " + std::to_string(n), 0.49 + 0.01 * n, "BUSY",
+  return cp_info{"ALC" + std::to_string(n), "Av. Maisonnave " + std::to_string(n), 0.49 + 0.01 * n, cp_state::busy,
                  "D" + std::to_string(100 + n), 3.75 * n, 1.84 * n};
 }
 
@@ -33,7 +33,7 @@ inline charge_record sample_record() {
                        6.67,
                        1717171717000,
                        1717175317000,
-                       "completed"};
+                       end_reason::engine_fault};
 }
 
 inline heartbeat sample(std::type_identity<heartbeat>) { return {}; }
@@ -41,7 +41,7 @@ inline health_check sample(std::type_identity<health_check>) { return {}; }
 inline snapshot_request sample(std::type_identity<snapshot_request>) { return {}; }
 
 inline error_reply sample(std::type_identity<error_reply>) {
-  return {"unauthenticated", "unknown peer monitor:ALC9, authenticate first"};
+  return {errc::unauthenticated, "unknown peer monitor:ALC9, authenticate first"};
 }
 
 inline ack sample(std::type_identity<ack>) { return {false, "CP ALC1 is OUT_OF_ORDER"}; }
@@ -54,7 +54,7 @@ inline cp_auth_reply sample(std::type_identity<cp_auth_reply>) {
 
 inline cp_status sample(std::type_identity<cp_status>) { return {"ALC1", true, "engine answered in 3 ms"}; }
 
-inline cp_command sample(std::type_identity<cp_command>) { return {"ALC1", "stop", "maintenance requested by operator"}; }
+inline cp_command sample(std::type_identity<cp_command>) { return {"ALC1", cp_order::resume, "maintenance over"}; }
 
 inline engine_configure sample(std::type_identity<engine_configure>) { return {sample_config()}; }
 
@@ -62,7 +62,8 @@ inline health_reply sample(std::type_identity<health_reply>) {
   // A fault in the middle of a charge: the one moment every field matters.
   health_reply r;
   r.ok = false;
-  r.state = "BROKEN";
+  r.configured = true;
+  r.state = cp_state::broken;
   r.charging = true;
   r.charge = charge_view{"ALC1-1717171717000-4", "D102", true, 4.2, 2.27, 420, 1800};
   r.has_last = true;
@@ -75,7 +76,15 @@ inline authorize_request sample(std::type_identity<authorize_request>) {
 }
 
 inline authorize_reply sample(std::type_identity<authorize_reply>) {
-  return {true, "authorized", "ALC1-1717171717000-3"};
+  return {true, "authorized", "ALC1-1717171717000-3", "ALC1", "D101-req-42"};
+}
+
+inline authorize_decision sample(std::type_identity<authorize_decision>) {
+  return {"ALC1", "D101-req-42", "ALC1-1717171717000-3", true};
+}
+
+inline decision_ack sample(std::type_identity<decision_ack>) {
+  return {"ALC1", "D101-req-42", "ALC1-1717171717000-3", false, "reservation expired"};
 }
 
 inline engine_hello sample(std::type_identity<engine_hello>) { return {"ALC1"}; }

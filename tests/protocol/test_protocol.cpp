@@ -63,7 +63,7 @@ struct frame_builder {
   std::string str() const { return std::string(buffer.data(), buffer.size()); }
 };
 
-std::string error_code(std::string_view frame) {
+evnet::errc error_code(std::string_view frame) {
   const auto r = p::decode(frame);
   BOOST_REQUIRE_MESSAGE(!r.ok(), "frame was accepted but should have been rejected");
   BOOST_TEST_MESSAGE("rejected: " << r.err().code << ": " << r.err().message);
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_exact_values) {
   BOOST_TEST(hr.charge.duration_s == 1800);
   BOOST_TEST(hr.charge.plugged);
   BOOST_TEST(hr.last.start_ms == 1717171717000);
-  BOOST_TEST(hr.last.reason == "completed");
+  BOOST_TEST(hr.last.reason == evnet::end_reason::engine_fault);
 
   const auto snap = p::decode(p::encode(s::sample_message<p::snapshot>()));
   BOOST_REQUIRE(snap.ok());
@@ -230,7 +230,7 @@ BOOST_AUTO_TEST_CASE(duration_range_is_left_to_the_domain) {
 // ---- rejection ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(rejects_empty_frame) {
-  BOOST_TEST(error_code("") == "malformed");
+  BOOST_TEST(error_code("") == evnet::errc::malformed);
   BOOST_TEST(p::decode(nullptr, 0).ok() == false);
 }
 
@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(rejects_random_garbage) {
     }
     const auto r = p::decode(junk);
     BOOST_REQUIRE(!r.ok());
-    BOOST_REQUIRE(r.err().code == "malformed" || r.err().code == "invalid_field");
+    BOOST_REQUIRE(r.err().code == evnet::errc::malformed || r.err().code == evnet::errc::invalid_field);
   }
 }
 
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(rejects_every_truncation) {
       const auto r = p::decode(good.data(), n);
       BOOST_TEST_CONTEXT(T::name << " cut at " << n << " of " << good.size()) {
         BOOST_REQUIRE(!r.ok());
-        BOOST_REQUIRE_EQUAL(r.err().code, "malformed");
+        BOOST_REQUIRE(r.err().code == evnet::errc::malformed);
       }
     }
   });
@@ -284,21 +284,21 @@ BOOST_AUTO_TEST_CASE(rejects_every_truncation) {
 
 BOOST_AUTO_TEST_CASE(rejects_trailing_bytes) {
   const std::string good = p::encode(s::sample_message<p::cp_auth>());
-  BOOST_TEST(error_code(good + '\0') == "malformed");
-  BOOST_TEST(error_code(good + good) == "malformed");
+  BOOST_TEST(error_code(good + '\0') == evnet::errc::malformed);
+  BOOST_TEST(error_code(good + good) == evnet::errc::malformed);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_frames_over_the_size_limit) {
   const std::string huge(p::max_frame_size + 1, '\x90');
-  BOOST_TEST(error_code(huge) == "too_large");
+  BOOST_TEST(error_code(huge) == evnet::errc::too_large);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_non_array_envelope) {
   msgpack::sbuffer map_frame;
   msgpack::packer<msgpack::sbuffer>(map_frame).pack_map(1).pack("type").pack("cp_auth");
-  BOOST_TEST(error_code(std::string_view(map_frame.data(), map_frame.size())) == "malformed");
-  BOOST_TEST(error_code("\x01") == "malformed");  // the integer 1
-  BOOST_TEST(error_code("\xa3" "abc") == "malformed");  // the string "abc"
+  BOOST_TEST(error_code(std::string_view(map_frame.data(), map_frame.size())) == evnet::errc::malformed);
+  BOOST_TEST(error_code("\x01") == evnet::errc::malformed);  // the integer 1
+  BOOST_TEST(error_code("\xa3" "abc") == evnet::errc::malformed);  // the string "abc"
 }
 
 BOOST_AUTO_TEST_CASE(rejects_wrong_arity) {
@@ -309,7 +309,7 @@ BOOST_AUTO_TEST_CASE(rejects_wrong_arity) {
     for (std::uint32_t i = 0; i < arity; ++i) {
       f.pk.pack(fields[i]);
     }
-    BOOST_TEST(error_code(f.str()) == "malformed", "arity " << arity);
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed, "arity " << arity);
   }
 }
 
@@ -317,22 +317,22 @@ BOOST_AUTO_TEST_CASE(rejects_wrong_envelope_field_types) {
   {
     frame_builder f;  // version as a string
     f.pk.pack_array(5).pack("1").pack("heartbeat").pack("central").pack(0).pack_map(0);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // negative correlation
     f.pk.pack_array(5).pack(1).pack("heartbeat").pack("central").pack(-1).pack_map(0);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // body as an array
     f.envelope(1, "heartbeat").pk.pack_array(0);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // body map with a non-string key
     f.envelope(1, "cp_auth").pk.pack_map(1).pack(1).pack("ALC1");
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
 }
 
@@ -340,18 +340,18 @@ BOOST_AUTO_TEST_CASE(rejects_wrong_version) {
   for (std::uint32_t v : {0U, 2U, 1000U}) {
     p::message m = s::sample_message<p::cp_auth>();
     m.version = v;
-    BOOST_TEST(error_code(p::encode(m)) == "bad_version", "version " << v);
+    BOOST_TEST(error_code(p::encode(m)) == evnet::errc::bad_version, "version " << v);
   }
   frame_builder f;  // larger than uint32: must not wrap around to 1
   f.envelope((std::uint64_t{1} << 32) + 1, "heartbeat").pk.pack_map(0);
-  BOOST_TEST(error_code(f.str()) == "bad_version");
+  BOOST_TEST(error_code(f.str()) == evnet::errc::bad_version);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_unknown_type) {
   for (std::string_view type : {"teleport", "", "Heartbeat", "heartbeat "}) {
     frame_builder f;
     f.envelope(1, type).pk.pack_map(0);
-    BOOST_TEST(error_code(f.str()) == "unknown_type", "type '" << type << "'");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::unknown_type, "type '" << type << "'");
   }
 }
 
@@ -359,32 +359,66 @@ BOOST_AUTO_TEST_CASE(rejects_wrong_body_field_types) {
   {
     frame_builder f;  // a string where a double is expected
     f.envelope(1, "telemetry").pk.pack_map(1).pack("kwh").pack("2.45");
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // a double where a string is expected
     f.envelope(1, "cp_auth").pk.pack_map(1).pack("cp_id").pack(1.5);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // an integer where a bool is expected
     f.envelope(1, "ack").pk.pack_map(1).pack("ok").pack(1);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // a negative number where an unsigned is expected
     f.envelope(1, "telemetry").pk.pack_map(1).pack("seq").pack(-3);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // a nested struct that is not a map
     f.envelope(1, "ticket").pk.pack_map(1).pack("record").pack("ALC1");
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
   {
     frame_builder f;  // a snapshot whose cps is not an array
     f.envelope(1, "snapshot").pk.pack_map(1).pack("cps").pack_map(0);
-    BOOST_TEST(error_code(f.str()) == "malformed");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
+  }
+}
+
+// Vocabulary enums travel as their spelling: readable on the wire, and an
+// unknown word (or an integer standing for one) is refused, never guessed.
+BOOST_AUTO_TEST_CASE(enums_travel_as_their_spelling) {
+  {
+    frame_builder f;
+    f.envelope(1, "cp_command").pk.pack_map(2).pack("cp_id").pack("ALC1").pack("command").pack("resume");
+    const auto r = p::decode(f.str());
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r->as<p::cp_command>().command == evnet::cp_order::resume);
+  }
+  {
+    frame_builder f;
+    f.envelope(1, "error").pk.pack_map(1).pack("code").pack("unauthenticated");
+    const auto r = p::decode(f.str());
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r->as<p::error_reply>().code == evnet::errc::unauthenticated);
+  }
+  {
+    frame_builder f;  // a state nobody defined
+    f.envelope(1, "cp_update").pk.pack_map(1).pack("cp").pack_map(1).pack("state").pack("PURPLE");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
+  }
+  {
+    frame_builder f;  // an order nobody defined
+    f.envelope(1, "cp_command").pk.pack_map(1).pack("command").pack("explode");
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
+  }
+  {
+    frame_builder f;  // an enum's index instead of its word
+    f.envelope(1, "ticket").pk.pack_map(1).pack("record").pack_map(1).pack("reason").pack(2);
+    BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
   }
 }
 
@@ -395,35 +429,35 @@ BOOST_AUTO_TEST_CASE(enforces_string_bounds) {
   const std::string text_over(p::max_text_size + 1, 'y');
 
   BOOST_TEST(p::decode(p::encode(p::make("central", p::cp_auth{id_max}))).ok());
-  BOOST_TEST(error_code(p::encode(p::make("central", p::cp_auth{id_over}))) == "invalid_field");
+  BOOST_TEST(error_code(p::encode(p::make("central", p::cp_auth{id_over}))) == evnet::errc::invalid_field);
 
   BOOST_TEST(p::decode(p::encode(p::make(id_max, p::heartbeat{}))).ok());
-  BOOST_TEST(error_code(p::encode(p::make(id_over, p::heartbeat{}))) == "invalid_field");
+  BOOST_TEST(error_code(p::encode(p::make(id_over, p::heartbeat{}))) == evnet::errc::invalid_field);
 
   BOOST_TEST(p::decode(p::encode(p::make("central", p::ack{false, text_max}))).ok());
-  BOOST_TEST(error_code(p::encode(p::make("central", p::ack{false, text_over}))) == "invalid_field");
+  BOOST_TEST(error_code(p::encode(p::make("central", p::ack{false, text_over}))) == evnet::errc::invalid_field);
 
   auto command = s::sample(std::type_identity<p::cp_command>{});
-  command.command = text_over;
-  BOOST_TEST(error_code(p::encode(p::make("central", command))) == "invalid_field");
+  command.reason = text_over;
+  BOOST_TEST(error_code(p::encode(p::make("central", command))) == evnet::errc::invalid_field);
 
   auto err = s::sample(std::type_identity<p::error_reply>{});
-  err.code = id_over;
-  BOOST_TEST(error_code(p::encode(p::make("central", err))) == "invalid_field");
+  err.detail = text_over;
+  BOOST_TEST(error_code(p::encode(p::make("central", err))) == evnet::errc::invalid_field);
 
   // Nested fields are checked too, and the message says which one.
   auto fin = s::sample(std::type_identity<p::charge_finished>{});
   fin.record.charge_id = id_over;
   const auto r = p::decode(p::encode(p::make("engine:ALC1", fin)));
   BOOST_REQUIRE(!r.ok());
-  BOOST_TEST(r.err().code == "invalid_field");
+  BOOST_TEST(r.err().code == evnet::errc::invalid_field);
   BOOST_TEST(r.err().message.find("record.charge_id") != std::string::npos, r.err().message);
 
   auto snap = s::sample(std::type_identity<p::snapshot>{});
   snap.cps[1].location = text_over;
   const auto rs = p::decode(p::encode(p::make("central", snap)));
   BOOST_REQUIRE(!rs.ok());
-  BOOST_TEST(rs.err().code == "invalid_field");
+  BOOST_TEST(rs.err().code == evnet::errc::invalid_field);
   BOOST_TEST(rs.err().message.find("cps[1].location") != std::string::npos, rs.err().message);
 }
 
@@ -433,23 +467,23 @@ BOOST_AUTO_TEST_CASE(rejects_non_finite_money_and_energy) {
   for (const double bad : bad_values) {
     auto t = s::sample(std::type_identity<p::telemetry>{});
     t.amount = bad;
-    BOOST_TEST(error_code(p::encode(p::make("engine:ALC1", t))) == "invalid_field");
+    BOOST_TEST(error_code(p::encode(p::make("engine:ALC1", t))) == evnet::errc::invalid_field);
 
     auto pr = s::sample(std::type_identity<p::progress>{});
     pr.kwh = bad;
-    BOOST_TEST(error_code(p::encode(p::make("central", pr))) == "invalid_field");
+    BOOST_TEST(error_code(p::encode(p::make("central", pr))) == evnet::errc::invalid_field);
 
     auto reply = s::sample(std::type_identity<p::cp_auth_reply>{});
     reply.config.price = bad;
-    BOOST_TEST(error_code(p::encode(p::make("central", reply))) == "invalid_field");
+    BOOST_TEST(error_code(p::encode(p::make("central", reply))) == evnet::errc::invalid_field);
 
     auto update = s::sample(std::type_identity<p::cp_update>{});
     update.cp.amount = bad;
-    BOOST_TEST(error_code(p::encode(p::make("central", update))) == "invalid_field");
+    BOOST_TEST(error_code(p::encode(p::make("central", update))) == evnet::errc::invalid_field);
 
     auto tk = s::sample(std::type_identity<p::ticket>{});
     tk.record.amount = bad;
-    BOOST_TEST(error_code(p::encode(p::make("central", tk))) == "invalid_field");
+    BOOST_TEST(error_code(p::encode(p::make("central", tk))) == evnet::errc::invalid_field);
   }
 }
 
@@ -474,35 +508,35 @@ BOOST_AUTO_TEST_CASE(snapshot_size_is_bounded) {
   BOOST_REQUIRE_MESSAGE(at_limit.ok(), (at_limit.ok() ? "" : at_limit.err().message));
   BOOST_TEST(at_limit->as<p::snapshot>().cps.size() == p::max_cps_in_snapshot);
 
-  BOOST_TEST(error_code(snapshot_with_empty_cps(p::max_cps_in_snapshot + 1)) == "invalid_field");
+  BOOST_TEST(error_code(snapshot_with_empty_cps(p::max_cps_in_snapshot + 1)) == evnet::errc::invalid_field);
 }
 
 BOOST_AUTO_TEST_CASE(hostile_sizes_are_refused_before_allocation) {
   // Headers claiming 4 G entries/bytes in a few bytes of input.
   frame_builder arr;
   arr.envelope(1, "snapshot").pk.pack_map(1).pack("cps").pack_array(0xFFFFFFFFU);
-  BOOST_TEST(error_code(arr.str()) == "invalid_field");
+  BOOST_TEST(error_code(arr.str()) == evnet::errc::invalid_field);
 
   frame_builder map;
   map.envelope(1, "heartbeat").pk.pack_map(0xFFFFFFFFU);
-  BOOST_TEST(error_code(map.str()) == "invalid_field");
+  BOOST_TEST(error_code(map.str()) == evnet::errc::invalid_field);
 
   // msgpack copies a string only once its bytes are there: a huge claim is
   // just a truncated frame.
   frame_builder str;
   str.envelope(1, "cp_auth").pk.pack_map(1).pack("cp_id").pack_str(0xFFFFFFFFU);
-  BOOST_TEST(error_code(str.str()) == "malformed");
+  BOOST_TEST(error_code(str.str()) == evnet::errc::malformed);
 
   frame_builder bin;
   bin.envelope(1, "cp_auth").pk.pack_map(1).pack("future").pack_bin(0xFFFFFFFFU);
-  BOOST_TEST(error_code(bin.str()) == "malformed");
+  BOOST_TEST(error_code(bin.str()) == evnet::errc::malformed);
 
   frame_builder nested;
   nested.envelope(1, "heartbeat").pk.pack_map(1).pack("future");
   for (int i = 0; i < 7; ++i) {
     nested.pk.pack_array(0xFFFFFFFFU);
   }
-  BOOST_TEST(error_code(nested.str()) == "invalid_field");
+  BOOST_TEST(error_code(nested.str()) == evnet::errc::invalid_field);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_deep_nesting) {
@@ -512,5 +546,5 @@ BOOST_AUTO_TEST_CASE(rejects_deep_nesting) {
     f.pk.pack_array(1);
   }
   f.pk.pack(0);
-  BOOST_TEST(error_code(f.str()) == "malformed");
+  BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
 }

@@ -1,18 +1,13 @@
 #pragma once
 
-// The five states a charging point shows, and the table that decides them.
-// Pure: no sockets, no terminal.
+// The table that decides which of the five states (evnet::cp_state, in the
+// vocabulary) a charging point shows. Pure: no sockets, no terminal.
 
-#include <optional>
-#include <string_view>
+#include "evnet/vocabulary.hpp"
 
 namespace evnet::domain {
 
-enum class cp_state { active, busy, broken, out_of_order, disconnected };
-
-// "ACTIVE", "BUSY", "BROKEN", "OUT_OF_ORDER", "DISCONNECTED".
-std::string_view to_string(cp_state s);
-std::optional<cp_state> parse_cp_state(std::string_view s);
+using evnet::cp_state;
 
 // What Central knows about a CP. The visible state is derived from it, never
 // stored, so it cannot disagree with the facts:
