@@ -192,7 +192,15 @@ int main(int argc, char** argv) {
           m.authenticated = true;
           ++authenticated;
         } else if (msg->is<protocol::authorize_request>()) {
-          send(m.socket, "bench", protocol::authorize_reply{true, "", m.cp_id + "-" + std::to_string(rng())},
+          // The Engine's side of the fence: reserve, then take Central's decision.
+          const auto& request = msg->as<protocol::authorize_request>();
+          send(m.socket, "bench",
+               protocol::authorize_reply{true, "", m.cp_id + "-" + std::to_string(rng()), m.cp_id, request.request_id},
+               msg->correlation);
+        } else if (msg->is<protocol::authorize_decision>()) {
+          const auto& decision = msg->as<protocol::authorize_decision>();
+          send(m.socket, "bench",
+               protocol::decision_ack{decision.cp_id, decision.request_id, decision.charge_id, true, ""},
                msg->correlation);
         } else if (msg->is<protocol::cp_command>()) {
           send(m.socket, "bench", protocol::ack{true, ""}, msg->correlation);

@@ -1,84 +1,72 @@
 #pragma once
 
-// A small JSON value, parser and writer. evnet needs JSON in two places:
-// config/db.json (read) and the --headless event stream (written, one
-// object per line). The Debian stack we are held to ships no JSON library,
-// so this is deliberately minimal: UTF-8 passes through, numbers are int64 or
-// double, objects keep their insertion order (so headless output is stable).
+// evnet's JSON vocabulary, on nlohmann-json (Debian nlohmann-json3-dev).
+// evnet needs JSON in two places: config/db.json (read) and the --headless
+// event stream (written, one object per line, docs/HEADLESS.md).
 //
-// Thread-safety: values are plain data; parse() and dump() are reentrant.
+//   json::value   any JSON value (nlohmann::ordered_json): objects keep their
+//                 insertion order, so a headless line lists its fields in
+//                 the order the program wrote them.
+//   json::object  an object's members in order; converts to a value.
+//                   emit("x", {{"cp", id}, {"ok", false}});
+//                   json::object{{"line", 3}, {"text", t}}
+//   json::array   an array's items; converts to a value.
+//                   json::array rows; rows.push_back(cp_json(cp));
+//                 An empty object prints {}, an empty array [].
+//
+// The vocabulary enums (cp_state, cp_order, end_reason, errc) are written as
+// their spelling ("ACTIVE", "stopped by CENTRAL", ...), never as numbers;
+// read them back with parse_cp_state() and friends.
+//
+// Beware nlohmann's one surprise: braces around a single value make an
+// array. Write json::value(obj), not json::value{obj}.
+//
+// Thread-safety: values are plain data; parse(), dump() and find() are
+// reentrant.
 
 #include "evnet/result.hpp"
+#include "evnet/vocabulary.hpp"
 
-#include <cstdint>
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
-#include <vector>
 
 namespace evnet::json {
 
-class value;
-using array = std::vector<value>;
-using object = std::vector<std::pair<std::string, value>>;
+using value = nlohmann::ordered_json;
+using object = value::object_t;
+using array = value::array_t;
 
-class value {
-public:
-  using storage = std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, array, object>;
+// The deepest nesting parse() accepts: deeper input is refused rather than
+// risking the stack in a recursive copy or dump later.
+inline constexpr int max_depth = 64;
 
-  value() : v_(nullptr) {}
-  value(std::nullptr_t) : v_(nullptr) {}
-  value(bool b) : v_(b) {}
-  value(int i) : v_(static_cast<std::int64_t>(i)) {}
-  value(long i) : v_(static_cast<std::int64_t>(i)) {}
-  value(long long i) : v_(static_cast<std::int64_t>(i)) {}
-  value(unsigned i) : v_(static_cast<std::int64_t>(i)) {}
-  value(unsigned long i) : v_(static_cast<std::int64_t>(i)) {}
-  value(unsigned long long i) : v_(static_cast<std::int64_t>(i)) {}
-  value(double d) : v_(d) {}
-  value(const char* s) : v_(std::string(s)) {}
-  value(std::string s) : v_(std::move(s)) {}
-  value(std::string_view s) : v_(std::string(s)) {}
-  value(array a) : v_(std::move(a)) {}
-  value(object o) : v_(std::move(o)) {}
-
-  bool is_null() const { return std::holds_alternative<std::nullptr_t>(v_); }
-  bool is_bool() const { return std::holds_alternative<bool>(v_); }
-  bool is_int() const { return std::holds_alternative<std::int64_t>(v_); }
-  bool is_number() const { return is_int() || std::holds_alternative<double>(v_); }
-  bool is_string() const { return std::holds_alternative<std::string>(v_); }
-  bool is_array() const { return std::holds_alternative<array>(v_); }
-  bool is_object() const { return std::holds_alternative<object>(v_); }
-
-  bool as_bool() const { return std::get<bool>(v_); }
-  std::int64_t as_int() const;   // doubles are truncated
-  double as_double() const;      // ints are widened
-  const std::string& as_string() const { return std::get<std::string>(v_); }
-  const array& as_array() const { return std::get<array>(v_); }
-  array& as_array() { return std::get<array>(v_); }
-  const object& as_object() const { return std::get<object>(v_); }
-  object& as_object() { return std::get<object>(v_); }
-
-  // Object member lookup; nullptr when this is not an object or has no such key.
-  const value* find(std::string_view key) const;
-
-  // Appends or replaces a member; turns a null value into an object first.
-  value& set(std::string key, value v);
-
-  const storage& raw() const { return v_; }
-
-  friend bool operator==(const value&, const value&) = default;
-
-private:
-  storage v_;
-};
-
-// Parses one JSON document. Errors carry code "json" and a message with the
-// byte offset. Nesting deeper than 64 levels is rejected.
+// Parses one JSON document (RFC 8259, UTF-8). Never throws. An error carries
+// errc::json and a message with its position ("... at line 3, column 7:
+// ..."). Also refused: a repeated key in one object (config files are edited
+// by hand; silently keeping one would hide the mistake), nesting deeper than
+// max_depth, numbers out of double's range.
 result<value> parse(std::string_view text);
 
-// Compact single-line output (no newline), with strings escaped as JSON.
+// Compact single-line output (no newline). Never throws and always yields
+// valid UTF-8 JSON: valid UTF-8 text (accents, emoji) passes through as is,
+// control characters are escaped, each invalid UTF-8 byte sequence becomes
+// U+FFFD, and a non-finite number becomes null.
 std::string dump(const value& v);
 
+// The member `key` of an object; nullptr when `v` is not an object or has no
+// such member.
+const value* find(const value& v, std::string_view key);
+
 } // namespace evnet::json
+
+// How the vocabulary enums are written into JSON: their spelling. Found by
+// nlohmann through argument-dependent lookup; without these an enum would
+// silently become a number.
+namespace evnet {
+inline void to_json(json::value& j, cp_state s) { j = std::string(to_string(s)); }
+inline void to_json(json::value& j, cp_order o) { j = std::string(to_string(o)); }
+inline void to_json(json::value& j, end_reason r) { j = std::string(to_string(r)); }
+inline void to_json(json::value& j, errc e) { j = std::string(to_string(e)); }
+} // namespace evnet

@@ -13,14 +13,15 @@ namespace {
 constexpr std::size_t max_id_length = 64;
 constexpr double max_price = 100.0;
 
-error config_error(std::string message) { return error{"config", std::move(message)}; }
+error config_error(std::string message) { return error{errc::config, std::move(message)}; }
 
 // "cps[2] (ALC3)" when the id is usable, "cps[2]" otherwise, so the message
 // points at the entry even when its id is the thing that is wrong.
 std::string entry_name(std::string_view list, std::size_t index, const json::value& entry) {
   std::string name = std::string(list) + "[" + std::to_string(index) + "]";
-  if (const auto* id = entry.find("id"); id != nullptr && id->is_string() && valid_id(id->as_string())) {
-    name += " (" + id->as_string() + ")";
+  const auto* id = json::find(entry, "id");
+  if (id != nullptr && id->is_string() && valid_id(id->get_ref<const std::string&>())) {
+    name += " (" + id->get<std::string>() + ")";
   }
   return name;
 }
@@ -28,25 +29,26 @@ std::string entry_name(std::string_view list, std::size_t index, const json::val
 // The list named `key`, or nullptr when absent. A present member that is not
 // an array is an error: a typo must not silently empty the registry.
 result<const json::array*> list_of(const json::value& doc, std::string_view key) {
-  const auto* member = doc.find(key);
+  const auto* member = json::find(doc, key);
   if (member == nullptr) {
     return static_cast<const json::array*>(nullptr);
   }
   if (!member->is_array()) {
     return config_error("\"" + std::string(key) + "\" must be an array");
   }
-  return &member->as_array();
+  return &member->get_ref<const json::array&>();
 }
 
 result<std::string> id_of(const json::value& entry, const std::string& name, std::set<std::string>& seen) {
-  const auto* id = entry.find("id");
-  if (id == nullptr || !id->is_string() || !valid_id(id->as_string())) {
+  const auto* id = json::find(entry, "id");
+  if (id == nullptr || !id->is_string() || !valid_id(id->get_ref<const std::string&>())) {
     return config_error(name + ": id must be 1 to 64 printable characters without spaces");
   }
-  if (!seen.insert(id->as_string()).second) {
-    return config_error(name + ": id " + id->as_string() + " is used twice");
+  const auto& text = id->get_ref<const std::string&>();
+  if (!seen.insert(text).second) {
+    return config_error(name + ": id " + text + " is used twice");
   }
-  return id->as_string();
+  return text;
 }
 
 result<cp_record> parse_cp(const json::value& entry, std::size_t index, std::set<std::string>& seen) {
@@ -58,16 +60,16 @@ result<cp_record> parse_cp(const json::value& entry, std::size_t index, std::set
   if (!id) {
     return id.err();
   }
-  const auto* location = entry.find("location");
-  if (location == nullptr || !location->is_string() || location->as_string().empty()) {
+  const auto* location = json::find(entry, "location");
+  if (location == nullptr || !location->is_string() || location->get_ref<const std::string&>().empty()) {
     return config_error(name + ": location must be a non-empty string");
   }
-  const auto* price = entry.find("price");
-  if (price == nullptr || !price->is_number() || !std::isfinite(price->as_double()) || price->as_double() <= 0.0 ||
-      price->as_double() > max_price) {
+  const auto* price = json::find(entry, "price");
+  const double eur = price != nullptr && price->is_number() ? price->get<double>() : 0.0;
+  if (!std::isfinite(eur) || eur <= 0.0 || eur > max_price) {
     return config_error(name + ": price must be a number of EUR/kWh greater than 0 and at most 100");
   }
-  return cp_record{std::move(id).value(), location->as_string(), price->as_double()};
+  return cp_record{std::move(id).value(), location->get<std::string>(), eur};
 }
 
 result<driver_record> parse_driver(const json::value& entry, std::size_t index, std::set<std::string>& seen) {
@@ -79,11 +81,11 @@ result<driver_record> parse_driver(const json::value& entry, std::size_t index, 
   if (!id) {
     return id.err();
   }
-  const auto* driver_name = entry.find("name");
+  const auto* driver_name = json::find(entry, "name");
   if (driver_name == nullptr || !driver_name->is_string()) {
     return config_error(name + ": name must be a string");
   }
-  return driver_record{std::move(id).value(), driver_name->as_string()};
+  return driver_record{std::move(id).value(), driver_name->get<std::string>()};
 }
 
 } // namespace

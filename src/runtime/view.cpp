@@ -10,12 +10,14 @@ namespace evnet::runtime {
 json::value make_event(std::string name, json::object fields) {
   json::object obj;
   obj.reserve(fields.size() + 2);
-  obj.emplace_back("event", std::move(name));
-  obj.emplace_back("ts", now_ms());
-  for (auto& field : fields) {
-    obj.push_back(std::move(field));
+  obj.emplace("event", std::move(name));
+  obj.emplace("ts", now_ms());
+  for (auto& [key, field] : fields) {
+    // emplace keeps the first of a repeated key, so "event" and "ts" stay
+    // the view's and a line never carries one key twice.
+    obj.emplace(key, std::move(field));
   }
-  return json::value{std::move(obj)};
+  return json::value(std::move(obj));
 }
 
 caf::actor spawn_headless_view(caf::actor_system& sys) {

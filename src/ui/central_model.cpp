@@ -31,6 +31,17 @@ tone tone_of_text(std::string_view text) {
   return tone::info;
 }
 
+// "STOP" for the prompts from the order's spelling "stop".
+std::string upper(std::string_view word) {
+  std::string out(word);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
+  }
+  return out;
+}
+
 bool is_single_word(const std::string& s) {
   return !s.empty() && split_words(s).size() == 1;
 }
@@ -129,6 +140,17 @@ void central_model::select(const std::string& id) {
 
 void central_model::move_selection(long delta) { selected_ = moved_selection(cps_, selected_, delta); }
 
+void central_model::open_order_form(cp_order order) {
+  order_ = order;
+  const std::string verb = upper(to_string(order));
+  form_ = form(verb, {{verb + " which CP (id or all)", selected_}});
+}
+
+void central_model::ask_order_for_all(cp_order order) {
+  question_ = upper(to_string(order)) + " ALL charging points? (y/n)";
+  pending_ = std::string(to_string(order)) + " all";
+}
+
 std::optional<std::string> central_model::sent(std::string line, std::int64_t now_ms) {
   messages_.push(now_ms, "> " + line);
   return line;
@@ -180,24 +202,24 @@ std::optional<std::string> central_model::on_key(int key, std::int64_t now_ms) {
       move_selection(static_cast<long>(cps_.size()));
       break;
     case 's':
-      form_ = form("STOP", {{"STOP which CP (id or all)", selected_}});
+      open_order_form(cp_order::stop);
       break;
     case 'r':
-      form_ = form("RESUME", {{"RESUME which CP (id or all)", selected_}});
+      open_order_form(cp_order::resume);
       break;
     case 'S':
-      question_ = "STOP ALL charging points? (y/n)";
-      pending_ = "stop all";
+      ask_order_for_all(cp_order::stop);
       break;
     case 'R':
-      question_ = "RESUME ALL charging points? (y/n)";
-      pending_ = "resume all";
+      ask_order_for_all(cp_order::resume);
       break;
     case 'a':
+      order_.reset();
       form_ = form("ADD", {{"New CP id", ""}, {"Price EUR/kWh", "0.40"}, {"Location", ""}});
       break;
     case '/':
     case 'g':
+      order_.reset();
       form_ = form("GOTO", {{"Go to CP id", ""}});
       break;
     case 'l':
@@ -216,8 +238,8 @@ std::optional<std::string> central_model::on_key(int key, std::int64_t now_ms) {
 std::optional<std::string> central_model::finish_form(std::int64_t now_ms) {
   const std::string action = form_.action();
   std::vector<std::string> v = form_.values();
-  if (action == "STOP" || action == "RESUME") {
-    std::string verb = action == "STOP" ? "stop" : "resume";
+  if (const auto order = std::exchange(order_, std::nullopt)) {
+    const std::string verb(to_string(*order));
     if (!is_single_word(v[0])) {
       messages_.push(now_ms, verb + ": give one CP id or all", tone::bad);
       return std::nullopt;

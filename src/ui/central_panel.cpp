@@ -39,26 +39,25 @@ void draw_tile(terminal& t, const cp_view& cp, bool selected, int y, int x, int 
   }
   std::string line3;
   std::string line4;
-  switch (cp.state) {
-    case cp_status::busy:
+  switch (cp.state.value_or(cp_state::active)) {
+    case cp_state::busy:
       line3 = "driver " + cp.driver;
       line4 = kwh_text(cp.kwh) + "  " + eur_text(cp.amount);
       break;
-    case cp_status::out_of_order:
+    case cp_state::out_of_order:
       line3 = "stopped by operator";
       break;
-    case cp_status::broken:
+    case cp_state::broken:
       line3 = "engine KO";
       break;
-    case cp_status::disconnected:
+    case cp_state::disconnected:
       line3 = "no monitor";
       break;
-    case cp_status::active:
-    case cp_status::unknown:
+    case cp_state::active:  // also a state not heard yet: nothing to add
       break;
   }
   if (h > 3) {
-    t.put(y + 3, x + 1, line3, inner, p, cp.state == cp_status::busy ? style::bold : style::plain);
+    t.put(y + 3, x + 1, line3, inner, p, cp.state == cp_state::busy ? style::bold : style::plain);
   }
   if (h > 4) {
     t.put(y + 4, x + 1, line4, inner, p, style::bold);

@@ -1,5 +1,6 @@
 #include "evnet/ui/driver_model.hpp"
 
+#include <optional>
 #include <utility>
 
 namespace evnet::ui {
@@ -8,10 +9,11 @@ namespace {
 
 using tone = message_log::tone;
 
-// The Engine ends a charge "completed" (its duration ran out) or
-// "unplugged"; every other reason (STOP, fault, lost monitor) cut it short.
-bool was_cut_short(const std::string& reason) {
-  return !reason.empty() && reason != "completed" && reason != "unplugged";
+// The Engine ends a charge `completed` (its duration ran out) or
+// `unplugged`; every other reason (STOP, fault, lost monitor, ...) cut it
+// short. A ticket without a reason we know is not read as cut short.
+bool was_cut_short(std::optional<end_reason> reason) {
+  return reason.has_value() && *reason != end_reason::completed && *reason != end_reason::unplugged;
 }
 
 } // namespace
@@ -100,7 +102,7 @@ void driver_model::apply(const json::value& ev) {
     messages_.push(ts, "charge at " + cp + " interrupted: " + charge_->reason, tone::bad);
   } else if (name == "ticket") {
     ticket_view t = parse_ticket(ev);
-    const bool cut_short = was_cut_short(t.reason);
+    const bool cut_short = was_cut_short(t.ended);
     if (charge_ && charge_->cp == t.cp) {
       charge_->finished = true;
       // A STOP or a fault ends the charge with a ticket, not an
@@ -125,10 +127,10 @@ void driver_model::apply(const json::value& ev) {
     file_run run;
     run.path = field::text(ev, "path");
     if (const json::value* s = field::find(ev, "services"); s != nullptr) {
-      run.total = s->is_array() ? static_cast<std::int64_t>(s->as_array().size()) : field::integer(ev, "services");
+      run.total = s->is_array() ? static_cast<std::int64_t>(s->size()) : field::integer(ev, "services");
     }
     if (const json::value* errs = field::find(ev, "errors"); errs != nullptr && errs->is_array()) {
-      for (const auto& e : errs->as_array()) {
+      for (const auto& e : *errs) {
         run.errors.push_back("line " + std::to_string(field::integer(e, "line")) + ": " +
                              field::text(e, "message") + " (" + field::text(e, "text") + ")");
       }

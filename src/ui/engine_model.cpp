@@ -30,7 +30,7 @@ void engine_model::apply(const json::value& ev) {
     messages_.push(ts, central_text_, connected_ ? tone::good : tone::bad);
   } else if (name == "state") {
     cp_ = field::text(ev, "cp", cp_);
-    state_ = parse_status(field::text(ev, "state"));
+    state_ = parse_cp_state(field::text(ev, "state"));
   } else if (name == "authorized") {
     charge c;
     c.charge_id = field::text(ev, "charge_id");

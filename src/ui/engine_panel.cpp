@@ -11,7 +11,7 @@ constexpr std::string_view short_help = "ENTER:fault p:plug u:unplug q:quit";
 
 std::string state_line(const engine_model& m) {
   std::string line = (m.cp().empty() ? std::string("(no CP yet)") : m.cp()) + "  " +
-                     std::string(m.state() == cp_status::unknown ? "waiting" : status_label(m.state()));
+                     std::string(m.state() ? status_label(m.state()) : "waiting");
   const auto& c = m.current();
   if (!c) {
     return line + "  |  no charge";

@@ -45,7 +45,10 @@ void monitor_model::apply(const json::value& ev) {
     bool changed = !engine_ok_ || *engine_ok_ != ok;
     engine_ok_ = ok;
     engine_detail_ = field::text(ev, "detail");
-    engine_state_ = field::text(ev, "state", engine_state_);
+    if (field::find(ev, "state") != nullptr) {
+      // An Engine not configured yet has no state: "" reads as nullopt.
+      engine_state_ = parse_cp_state(field::text(ev, "state"));
+    }
     engine_checked_at_ = ts;
     if (changed) {
       std::string text = ok ? "engine OK" : "engine KO";
@@ -78,10 +81,8 @@ void monitor_model::apply(const json::value& ev) {
   } else if (name == "command") {
     std::string what = field::text(ev, "command");
     bool ok = field::flag(ev, "ok");
-    if (ok && what == "stop") {
-      stopped_ = true;
-    } else if (ok && what == "resume") {
-      stopped_ = false;
+    if (const auto order = parse_cp_order(what); ok && order) {
+      stopped_ = *order == cp_order::stop;
     }
     std::string text = "CENTRAL " + what + (ok ? " applied" : " failed: " + field::text(ev, "reason"));
     messages_.push(ts, std::move(text), ok ? tone::info : tone::bad);

@@ -24,8 +24,8 @@ void draw_monitor(terminal& t, const monitor_model& m, const std::string& title,
 void draw_engine(terminal& t, const engine_model& m, const std::string& title, std::int64_t now_ms);
 
 // Shared pieces.
-paint tile_paint(cp_status s);
-paint text_paint(cp_status s);
+paint tile_paint(shown_state s);
+paint text_paint(shown_state s);
 paint tone_paint(message_log::tone k);
 
 // The latest messages that fit in the box, oldest at the top.

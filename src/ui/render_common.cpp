@@ -5,38 +5,40 @@
 
 namespace evnet::ui {
 
-paint tile_paint(cp_status s) {
-  switch (s) {
-    case cp_status::active:
+paint tile_paint(shown_state s) {
+  if (!s) {
+    return paint::tile_unknown;
+  }
+  switch (*s) {
+    case cp_state::active:
       return paint::tile_active;
-    case cp_status::busy:
+    case cp_state::busy:
       return paint::tile_busy;
-    case cp_status::broken:
+    case cp_state::broken:
       return paint::tile_broken;
-    case cp_status::out_of_order:
+    case cp_state::out_of_order:
       return paint::tile_out_of_order;
-    case cp_status::disconnected:
+    case cp_state::disconnected:
       return paint::tile_disconnected;
-    case cp_status::unknown:
-      break;
   }
   return paint::tile_unknown;
 }
 
-paint text_paint(cp_status s) {
-  switch (s) {
-    case cp_status::active:
+paint text_paint(shown_state s) {
+  if (!s) {
+    return paint::normal;
+  }
+  switch (*s) {
+    case cp_state::active:
       return paint::text_active;
-    case cp_status::busy:
+    case cp_state::busy:
       return paint::text_busy;
-    case cp_status::broken:
+    case cp_state::broken:
       return paint::text_broken;
-    case cp_status::out_of_order:
+    case cp_state::out_of_order:
       return paint::text_out_of_order;
-    case cp_status::disconnected:
+    case cp_state::disconnected:
       return paint::text_disconnected;
-    case cp_status::unknown:
-      break;
   }
   return paint::normal;
 }
@@ -112,10 +114,10 @@ void draw_title(terminal& t, std::string_view left, std::string_view right) {
 }
 
 int draw_legend(terminal& t, int y, int x) {
-  static constexpr std::array<cp_status, 5> order = {cp_status::active, cp_status::busy, cp_status::broken,
-                                                      cp_status::out_of_order, cp_status::disconnected};
+  static constexpr std::array<cp_state, 5> order = {cp_state::active, cp_state::busy, cp_state::broken,
+                                                     cp_state::out_of_order, cp_state::disconnected};
   int w = t.cols();
-  for (cp_status s : order) {
+  for (cp_state s : order) {
     std::string label = " " + std::string(status_label(s)) + " ";
     int lw = static_cast<int>(display_width(label));
     if (x + lw > w) {

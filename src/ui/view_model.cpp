@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iterator>
-#include <variant>
+#include <limits>
 
 namespace evnet::ui {
 
@@ -17,39 +18,21 @@ bool is_blank(char c) {
 
 } // namespace
 
-cp_status parse_status(std::string_view text) {
-  if (text == "ACTIVE") {
-    return cp_status::active;
+std::string_view status_label(shown_state s) {
+  if (!s) {
+    return "Unknown";
   }
-  if (text == "BUSY") {
-    return cp_status::busy;
-  }
-  if (text == "BROKEN") {
-    return cp_status::broken;
-  }
-  if (text == "OUT_OF_ORDER") {
-    return cp_status::out_of_order;
-  }
-  if (text == "DISCONNECTED") {
-    return cp_status::disconnected;
-  }
-  return cp_status::unknown;
-}
-
-std::string_view status_label(cp_status s) {
-  switch (s) {
-    case cp_status::active:
+  switch (*s) {
+    case cp_state::active:
       return "Active";
-    case cp_status::busy:
+    case cp_state::busy:
       return "Charging";
-    case cp_status::broken:
+    case cp_state::broken:
       return "Broken";
-    case cp_status::out_of_order:
+    case cp_state::out_of_order:
       return "Out of Order";
-    case cp_status::disconnected:
+    case cp_state::disconnected:
       return "Disconnected";
-    case cp_status::unknown:
-      break;
   }
   return "Unknown";
 }
@@ -57,17 +40,13 @@ std::string_view status_label(cp_status s) {
 namespace field {
 
 const json::value* find(const json::value& ev, std::string_view key) {
-  // json::value::find lives in the common library; a local walk keeps the
-  // view models independent of its link order.
+  // nlohmann's own lookup, header-only: the view models need no library
+  // for it.
   if (!ev.is_object()) {
     return nullptr;
   }
-  for (const auto& [name, member] : ev.as_object()) {
-    if (name == key) {
-      return &member;
-    }
-  }
-  return nullptr;
+  const auto it = ev.find(key);
+  return it == ev.end() ? nullptr : &*it;
 }
 
 std::string text(const json::value& ev, std::string_view key, std::string fallback) {
@@ -76,49 +55,59 @@ std::string text(const json::value& ev, std::string_view key, std::string fallba
     return fallback;
   }
   if (v->is_string()) {
-    return v->as_string();
+    return v->get_ref<const std::string&>();
   }
   // Driver ids and charge ids may arrive as numbers; show them as typed.
-  if (const auto* i = std::get_if<std::int64_t>(&v->raw())) {
-    return std::to_string(*i);
+  if (v->is_number_unsigned()) {
+    return std::to_string(v->get<std::uint64_t>());
+  }
+  if (v->is_number_integer()) {
+    return std::to_string(v->get<std::int64_t>());
   }
   return fallback;
 }
 
 double number(const json::value& ev, std::string_view key, double fallback) {
   const json::value* v = find(ev, key);
-  if (v == nullptr) {
+  if (v == nullptr || !v->is_number()) {
     return fallback;
   }
-  if (const auto* i = std::get_if<std::int64_t>(&v->raw())) {
-    return static_cast<double>(*i);
-  }
-  if (const auto* d = std::get_if<double>(&v->raw())) {
-    return *d;
-  }
-  return fallback;
+  return v->get<double>();
 }
 
 std::int64_t integer(const json::value& ev, std::string_view key, std::int64_t fallback) {
   const json::value* v = find(ev, key);
-  if (v == nullptr) {
+  if (v == nullptr || !v->is_number()) {
     return fallback;
   }
-  if (const auto* i = std::get_if<std::int64_t>(&v->raw())) {
-    return *i;
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  if (v->is_number_unsigned()) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get<std::uint64_t>(), max));
   }
-  if (const auto* d = std::get_if<double>(&v->raw())) {
-    return static_cast<std::int64_t>(*d);
+  if (v->is_number_integer()) {
+    return v->get<std::int64_t>();
   }
-  return fallback;
+  // A fraction is truncated; casting a double outside int64's range is
+  // undefined, so clamp it first.
+  const double d = v->get<double>();
+  if (std::isnan(d)) {
+    return fallback;
+  }
+  if (d >= 9223372036854775808.0) {
+    return max;
+  }
+  if (d < -9223372036854775808.0) {
+    return std::numeric_limits<std::int64_t>::min();
+  }
+  return static_cast<std::int64_t>(d);
 }
 
 bool flag(const json::value& ev, std::string_view key, bool fallback) {
   const json::value* v = find(ev, key);
-  if (v == nullptr || !v->is_bool()) {
+  if (v == nullptr || !v->is_boolean()) {
     return fallback;
   }
-  return v->as_bool();
+  return v->get<bool>();
 }
 
 } // namespace field
@@ -128,7 +117,7 @@ void merge_cp(cp_view& into, const json::value& ev) {
   into.location = field::text(ev, "location", into.location);
   into.price = field::number(ev, "price", into.price);
   if (field::find(ev, "state") != nullptr) {
-    into.state = parse_status(field::text(ev, "state"));
+    into.state = parse_cp_state(field::text(ev, "state"));
   }
   into.driver = field::text(ev, "driver", into.driver);
   into.kwh = field::number(ev, "kwh", into.kwh);
@@ -137,7 +126,7 @@ void merge_cp(cp_view& into, const json::value& ev) {
 
 void merge_cps(std::map<std::string, cp_view>& cps, std::string& selected, const json::value& ev) {
   if (const json::value* list = field::find(ev, "cps"); list != nullptr && list->is_array()) {
-    for (const auto& item : list->as_array()) {
+    for (const auto& item : *list) {
       std::string id = field::text(item, "cp");
       if (!id.empty()) {
         merge_cp(cps[id], item);
@@ -177,6 +166,7 @@ ticket_view parse_ticket(const json::value& ev) {
   t.start = field::integer(ev, "start");
   t.end = field::integer(ev, "end");
   t.reason = field::text(ev, "reason");
+  t.ended = parse_end_reason(t.reason);
   return t;
 }
 

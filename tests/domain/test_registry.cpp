@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(drivers_may_be_absent_but_cps_may_not) {
 
   const auto no_cps = parse_seed(json::object{{"drivers", json::array{}}});
   BOOST_REQUIRE(!no_cps.ok());
-  BOOST_TEST(no_cps.err().code == "config");
+  BOOST_TEST(no_cps.err().code == evnet::errc::config);
   BOOST_TEST(contains(no_cps.err().message, "cps"));
 }
 
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(document_shape_errors) {
                                  json::value(json::object{{"cps", json::array{}}, {"drivers", json::object{}}})}) {
     const auto parsed = parse_seed(bad);
     BOOST_REQUIRE(!parsed.ok());
-    BOOST_TEST(parsed.err().code == "config");
+    BOOST_TEST(parsed.err().code == evnet::errc::config);
   }
 }
 
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(bad_cp_entries_name_index_and_field) {
     const auto parsed = parse_seed(doc({cp("ALC1", "Alicante", 0.35), c.entry}, {}));
     BOOST_TEST_CONTEXT("expected " << c.index << " / " << c.field) {
       BOOST_REQUIRE(!parsed.ok());
-      BOOST_TEST(parsed.err().code == "config");
+      BOOST_TEST(parsed.err().code == evnet::errc::config);
       BOOST_TEST(contains(parsed.err().message, c.index));
       BOOST_TEST(contains(parsed.err().message, c.field));
     }
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(price_bounds_are_inclusive_of_100_only) {
 BOOST_AUTO_TEST_CASE(duplicate_ids_are_rejected) {
   const auto cps = parse_seed(doc({cp("ALC1", "a", 0.3), cp("ALC2", "b", 0.3), cp("ALC1", "c", 0.4)}, {}));
   BOOST_REQUIRE(!cps.ok());
-  BOOST_TEST(cps.err().code == "config");
+  BOOST_TEST(cps.err().code == evnet::errc::config);
   BOOST_TEST(contains(cps.err().message, "cps[2]"));
   BOOST_TEST(contains(cps.err().message, "ALC1"));
 
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(bad_driver_entries) {
   for (const auto& [entry, field] : cases) {
     const auto parsed = parse_seed(doc({}, {driver("D0", "Eva"), entry}));
     BOOST_REQUIRE(!parsed.ok());
-    BOOST_TEST(parsed.err().code == "config");
+    BOOST_TEST(parsed.err().code == evnet::errc::config);
     BOOST_TEST(contains(parsed.err().message, "drivers[1]"));
     BOOST_TEST(contains(parsed.err().message, field));
   }
@@ -179,12 +179,12 @@ BOOST_AUTO_TEST_CASE(load_reports_unreadable_files_with_their_path) {
   const std::string missing = (dir.path / "nope.json").string();
   const auto parsed = evnet::domain::load_seed_file(missing);
   BOOST_REQUIRE(!parsed.ok());
-  BOOST_TEST(parsed.err().code == "config");
+  BOOST_TEST(parsed.err().code == evnet::errc::config);
   BOOST_TEST(contains(parsed.err().message, missing));
 
   const auto directory = evnet::domain::load_seed_file(dir.path.string());
   BOOST_REQUIRE(!directory.ok());
-  BOOST_TEST(directory.err().code == "config");
+  BOOST_TEST(directory.err().code == evnet::errc::config);
 }
 
 BOOST_AUTO_TEST_CASE(load_reads_and_validates_a_file) {
@@ -199,12 +199,12 @@ BOOST_AUTO_TEST_CASE(load_reads_and_validates_a_file) {
 
   const auto not_json = evnet::domain::load_seed_file(dir.write("broken.json", "{\"cps\": ["));
   BOOST_REQUIRE(!not_json.ok());
-  BOOST_TEST(not_json.err().code == "config");
+  BOOST_TEST(not_json.err().code == evnet::errc::config);
   BOOST_TEST(contains(not_json.err().message, "broken.json"));
 
   const auto invalid = evnet::domain::load_seed_file(dir.write("bad.json", R"({"cps": [{"id": "A", "location": "x", "price": 0}]})"));
   BOOST_REQUIRE(!invalid.ok());
-  BOOST_TEST(invalid.err().code == "config");
+  BOOST_TEST(invalid.err().code == evnet::errc::config);
   BOOST_TEST(contains(invalid.err().message, "bad.json"));
   BOOST_TEST(contains(invalid.err().message, "price"));
 }

@@ -89,17 +89,17 @@ std::uint16_t free_port(int span) {
 
 predicate event_is(std::string name, json::object fields) {
   return [name = std::move(name), fields = std::move(fields)](const json::value& ev) {
-    const auto* n = ev.find("event");
-    if (n == nullptr || !n->is_string() || n->as_string() != name) {
+    const auto* n = json::find(ev, "event");
+    if (n == nullptr || !n->is_string() || n->get_ref<const std::string&>() != name) {
       return false;
     }
     for (const auto& [key, want] : fields) {
-      const auto* got = ev.find(key);
+      const auto* got = json::find(ev, key);
       if (got == nullptr) {
         return false;
       }
       if (want.is_number() && got->is_number()) {
-        if (std::abs(want.as_double() - got->as_double()) > 1e-9) {
+        if (std::abs(want.get<double>() - got->get<double>()) > 1e-9) {
           return false;
         }
       } else if (!(*got == want)) {
@@ -340,18 +340,24 @@ run_result run_to_end(std::vector<std::string> argv, std::chrono::milliseconds t
 }
 
 std::string str(const json::value& ev, const std::string& key) {
-  const auto* v = ev.find(key);
-  return v != nullptr && v->is_string() ? v->as_string() : std::string{};
+  const auto* v = json::find(ev, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string{};
 }
 
 double num(const json::value& ev, const std::string& key) {
-  const auto* v = ev.find(key);
-  return v != nullptr && v->is_number() ? v->as_double() : -1.0;
+  const auto* v = json::find(ev, key);
+  return v != nullptr && v->is_number() ? v->get<double>() : -1.0;
 }
 
 bool flag(const json::value& ev, const std::string& key) {
-  const auto* v = ev.find(key);
-  return v != nullptr && v->is_bool() && v->as_bool();
+  const auto* v = json::find(ev, key);
+  return v != nullptr && v->is_boolean() && v->get<bool>();
+}
+
+const json::array& rows_of(const json::value& ev, const std::string& key) {
+  static const json::array none;
+  const auto* v = json::find(ev, key);
+  return v != nullptr && v->is_array() ? v->get_ref<const json::array&>() : none;
 }
 
 void check_ticket(const json::value& t, const std::string& cp, const std::string& driver, double kwh, double price,
@@ -382,7 +388,7 @@ predicate ticket_for(const std::string& charge_id) { return event_is("ticket", {
 std::optional<json::value> listed_row(process& p, const std::string& cp) {
   p.send("list");
   auto cps = p.expect(event_is("cps"), 10s, "cps (answer to list)");
-  for (const auto& row : cps.find("cps")->as_array()) {
+  for (const auto& row : rows_of(cps, "cps")) {
     if (str(row, "cp") == cp) {
       return row;
     }

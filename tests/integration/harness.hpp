@@ -179,6 +179,8 @@ private:
 std::string str(const json::value& ev, const std::string& key);
 double num(const json::value& ev, const std::string& key);
 bool flag(const json::value& ev, const std::string& key);
+// The array `key` of an event; empty when absent or not an array.
+const json::array& rows_of(const json::value& ev, const std::string& key);
 
 // Checks one ticket object (a `ticket` or `finished` event) exactly: CP,
 // driver, kWh, price, amount = expected_amount(kWh, price), and the reason

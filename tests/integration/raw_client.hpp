@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +48,10 @@ public:
   }
 
   // The next message that is not a heartbeat, or nullopt after `timeout`.
-  // A frame that does not decode is returned as an error_reply with code
-  // "undecodable", so a test sees it rather than a timeout.
+  // A frame that does not decode throws (failing the test case with the
+  // decoder's message), so a test sees it rather than a timeout; no error
+  // code of the vocabulary could stand for it without matching some
+  // expected reply.
   std::optional<protocol::message> receive(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -67,7 +70,7 @@ public:
       }
       auto decoded = protocol::decode(frame.data(), frame.size());
       if (!decoded) {
-        return protocol::make("?", protocol::error_reply{"undecodable", decoded.err().message});
+        throw std::runtime_error("undecodable frame from the server: " + decoded.err().message);
       }
       if (decoded->is<protocol::heartbeat>()) {
         continue;

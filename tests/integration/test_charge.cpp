@@ -14,7 +14,7 @@ BOOST_AUTO_TEST_CASE(full_charge_with_duration_is_ticketed_with_exact_figures) {
   auto& central = net.start_central();
   // Every CP is DISCONNECTED until its Monitor authenticates.
   auto cps = central.expect(event_is("cps"), 10s, "cps at start");
-  for (const auto& cp : cps.find("cps")->as_array()) {
+  for (const auto& cp : rows_of(cps, "cps")) {
     BOOST_TEST(str(cp, "state") == "DISCONNECTED");
   }
   net.start_cp("ALC1");

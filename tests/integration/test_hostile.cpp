@@ -16,6 +16,7 @@
 #include <limits>
 
 using namespace evnet::testing;
+using evnet::errc;
 using evnet::json::value;
 namespace protocol = evnet::protocol;
 
@@ -27,7 +28,7 @@ std::string endpoint(std::uint16_t port) { return "tcp://127.0.0.1:" + std::to_s
 struct bad_input {
   std::string name;
   std::vector<std::string> parts;  // one ZeroMQ frame each
-  std::string code;
+  evnet::errc code;
 };
 
 std::vector<bad_input> bad_inputs() {
@@ -35,15 +36,15 @@ std::vector<bad_input> bad_inputs() {
   auto other_version = protocol::make("raw", protocol::cp_auth{"ALC1"});
   other_version.version = protocol::version + 1;
   return {
-      {"garbage", {std::string("this is not MessagePack \xc1\xff\x00\x01", 28)}, "malformed"},
-      {"truncated", {valid.substr(0, valid.size() - 3)}, "malformed"},
-      {"trailing bytes", {valid + "xyz"}, "malformed"},
-      {"empty frame", {std::string{}}, "malformed"},
-      {"wrong version", {protocol::encode(other_version)}, "bad_version"},
-      {"unknown type", {raw_envelope(protocol::version, "make_coffee")}, "unknown_type"},
-      {"two frames", {valid, valid}, "malformed"},
+      {"garbage", {std::string("this is not MessagePack \xc1\xff\x00\x01", 28)}, errc::malformed},
+      {"truncated", {valid.substr(0, valid.size() - 3)}, errc::malformed},
+      {"trailing bytes", {valid + "xyz"}, errc::malformed},
+      {"empty frame", {std::string{}}, errc::malformed},
+      {"wrong version", {protocol::encode(other_version)}, errc::bad_version},
+      {"unknown type", {raw_envelope(protocol::version, "make_coffee")}, errc::unknown_type},
+      {"two frames", {valid, valid}, errc::malformed},
       {"oversized field", {protocol::encode(protocol::make("raw", protocol::cp_auth{std::string(5000, 'X')}))},
-       "invalid_field"},
+       errc::invalid_field},
   };
 }
 
@@ -75,7 +76,7 @@ void send_oversized_then_check_served(raw_dealer& raw) {
     reply = raw.receive_a<protocol::error_reply>(1s);
   }
   BOOST_TEST_REQUIRE(reply.has_value(), "not served after an oversized frame");
-  BOOST_TEST(reply->code == "malformed");
+  BOOST_TEST(reply->code == errc::malformed);
 }
 
 } // namespace
@@ -107,7 +108,7 @@ BOOST_AUTO_TEST_CASE(bad_frames_to_central_are_answered_and_reported_once_and_di
   raw.send(protocol::telemetry{"ALC1", str(auth, "charge_id"), "D1", 999, 500.0, 1.0, 0.002}, 7);
   auto refused = raw.receive_a<protocol::error_reply>(5s);
   BOOST_TEST_REQUIRE(refused.has_value());
-  BOOST_TEST(refused->code == "unauthenticated");
+  BOOST_TEST(refused->code == errc::unauthenticated);
   // An unknown CP is denied with a reason.
   raw.send(protocol::cp_auth{"NOPE7"}, 8);
   auto denied = raw.receive_a<protocol::cp_auth_reply>(5s);
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(bad_frames_to_an_engine_are_answered_and_reported_once_and_
   raw.send(protocol::ticket{}, 3);
   auto refused = raw.receive_a<protocol::error_reply>(5s);
   BOOST_TEST_REQUIRE(refused.has_value());
-  BOOST_TEST(refused->code == "unexpected");
+  BOOST_TEST(refused->code == errc::unexpected);
 
   auto ticket = d1.expect(event_is("ticket", {{"cp", "ALC2"}}), 20s, "ticket");
   check_ticket(ticket, "ALC2", "D1", 8.0, 0.42, "completed");
@@ -169,7 +170,7 @@ BOOST_AUTO_TEST_CASE(a_forged_charge_record_is_not_billed) {
   // its charges.
   raw_dealer raw{endpoint(net.central_port()), "forger"};
   protocol::charge_record forged{"ALC1", "ALC1-forged-1", "D1", 1000.0, 0.35, 0.01, now_ms() - 5000, now_ms(),
-                                 "completed"};
+                                 evnet::end_reason::completed};
   raw.send(protocol::charge_finished{forged}, 1);
   auto reply = raw.receive(5s);
   BOOST_TEST_REQUIRE(reply.has_value());
@@ -293,7 +294,7 @@ BOOST_AUTO_TEST_CASE(a_request_file_full_of_mistakes_reports_them_by_line_and_ru
   auto file = driver.expect(event_is("file"), 10s, "file");
   BOOST_TEST(num(file, "services") == 4.0);
   std::vector<double> lines;
-  for (const auto& e : file.find("errors")->as_array()) {
+  for (const auto& e : rows_of(file, "errors")) {
     lines.push_back(num(e, "line"));
     BOOST_TEST(!str(e, "message").empty());
   }

@@ -8,6 +8,8 @@
 #include "evnet/ui/monitor_model.hpp"
 #include "evnet/ui/view_model.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,23 +24,23 @@ json::value event(std::string name, json::object fields = {}, std::int64_t ts = 
   for (auto& f : fields) {
     obj.push_back(std::move(f));
   }
-  return json::value{std::move(obj)};
+  return json::value(std::move(obj));
 }
 
 json::value cp(std::string id, std::string state, double price = 0.40, std::string driver = "", double kwh = 0,
                double amount = 0) {
-  return json::value{json::object{{"cp", std::move(id)},
+  return json::value(json::object{{"cp", std::move(id)},
                                   {"location", "Calle Mayor 1, Alicante"},
                                   {"price", price},
                                   {"state", std::move(state)},
                                   {"driver", std::move(driver)},
                                   {"kwh", kwh},
-                                  {"amount", amount}}};
+                                  {"amount", amount}});
 }
 
 json::value cp_event(std::string id, std::string state, std::string driver = "") {
   json::value v = cp(std::move(id), std::move(state), 0.40, std::move(driver));
-  json::object fields = v.as_object();
+  json::object fields = v.get_ref<const json::object&>();
   return event("cp_state", std::move(fields));
 }
 
@@ -80,11 +82,17 @@ central_model central_with(std::initializer_list<std::string> ids) {
 BOOST_AUTO_TEST_SUITE(shared)
 
 BOOST_AUTO_TEST_CASE(statuses_parse_and_read_as_the_operator_expects) {
-  BOOST_TEST((parse_status("OUT_OF_ORDER") == cp_status::out_of_order));
-  BOOST_TEST((parse_status("BUSY") == cp_status::busy));
-  BOOST_TEST((parse_status("nonsense") == cp_status::unknown));
-  BOOST_TEST(status_label(cp_status::out_of_order) == "Out of Order");
-  BOOST_TEST(status_label(cp_status::busy) == "Charging");
+  cp_view v;
+  BOOST_TEST(!v.state.has_value());
+  merge_cp(v, cp("ALC1", "OUT_OF_ORDER"));
+  BOOST_TEST((v.state == cp_state::out_of_order));
+  merge_cp(v, cp("ALC1", "BUSY"));
+  BOOST_TEST((v.state == cp_state::busy));
+  merge_cp(v, cp("ALC1", "nonsense"));
+  BOOST_TEST(!v.state.has_value());
+  BOOST_TEST(status_label(cp_state::out_of_order) == "Out of Order");
+  BOOST_TEST(status_label(cp_state::busy) == "Charging");
+  BOOST_TEST(status_label(std::nullopt) == "Unknown");
 }
 
 BOOST_AUTO_TEST_CASE(numbers_format_without_the_locale) {
@@ -112,7 +120,10 @@ BOOST_AUTO_TEST_CASE(missing_or_mistyped_fields_fall_back) {
   BOOST_TEST(field::number(ev, "i") == 7.0);
   BOOST_TEST(field::text(ev, "i") == "7");
   BOOST_TEST(field::text(ev, "absent", "dflt") == "dflt");
-  BOOST_TEST(field::text(json::value{42}, "event").empty());
+  BOOST_TEST(field::text(json::value(42), "event").empty());
+  BOOST_TEST(field::integer(event("x", {{"f", 2.9}, {"big", 1e300}}), "f") == 2);
+  BOOST_TEST(field::integer(event("x", {{"big", 1e300}}), "big") == std::numeric_limits<std::int64_t>::max());
+  BOOST_TEST(field::text(event("x", {{"u", 18446744073709551615ULL}}), "u") == "18446744073709551615");
 }
 
 BOOST_AUTO_TEST_CASE(message_log_keeps_the_latest_lines) {
@@ -167,16 +178,16 @@ BOOST_AUTO_TEST_CASE(cps_list_fills_tiles_sorted_and_selects_the_first) {
   BOOST_TEST(m.selected_id() == "ALC1");
   BOOST_TEST(m.cps().at("ALC2").location == "Calle Mayor 1, Alicante");
   BOOST_TEST(m.cps().at("ALC2").price == 0.40);
-  BOOST_TEST((m.cps().at("ALC2").state == cp_status::active));
+  BOOST_TEST((m.cps().at("ALC2").state == cp_state::active));
 }
 
 BOOST_AUTO_TEST_CASE(state_changes_recolour_the_tile) {
   central_model m = central_with({"ALC1", "ALC3"});
   m.apply(cp_event("ALC1", "BUSY", "D1"));
-  BOOST_TEST((m.cps().at("ALC1").state == cp_status::busy));
+  BOOST_TEST((m.cps().at("ALC1").state == cp_state::busy));
   BOOST_TEST(m.cps().at("ALC1").driver == "D1");
   m.apply(cp_event("ALC3", "OUT_OF_ORDER"));
-  BOOST_TEST((m.cps().at("ALC3").state == cp_status::out_of_order));
+  BOOST_TEST((m.cps().at("ALC3").state == cp_state::out_of_order));
   m.apply(cp_event("ALC9", "ACTIVE"));  // registered while running
   BOOST_TEST(m.cps().size() == 3u);
 }
@@ -363,7 +374,7 @@ BOOST_AUTO_TEST_CASE(a_ticket_cut_short_by_stop_reads_as_an_interruption) {
   driver_model m;
   m.apply(event("requested", {{"cp", "ALC1"}, {"duration", 60}, {"request_id", "r1"}}));
   json::value t = ticket("ALC1", "D1", 1.0, 0.35);
-  t.as_object().back().second = "stopped by CENTRAL";
+  t["reason"] = "stopped by CENTRAL";
   m.apply(t);
   BOOST_TEST(m.current()->finished);
   BOOST_TEST(m.current()->interrupted);
@@ -373,6 +384,31 @@ BOOST_AUTO_TEST_CASE(a_ticket_cut_short_by_stop_reads_as_an_interruption) {
   m.apply(event("requested", {{"cp", "ALC1"}, {"duration", 5}, {"request_id", "r2"}}));
   m.apply(ticket("ALC1", "D1", 5.0, 1.75));
   BOOST_TEST(!m.current()->interrupted);
+}
+
+BOOST_AUTO_TEST_CASE(tickets_are_read_as_cut_short_by_their_end_reason) {
+  driver_model m;
+  m.apply(event("requested", {{"cp", "ALC1"}, {"duration", 60}, {"request_id", "r1"}}));
+  json::value fault = ticket("ALC1", "D1", 0.5, 0.2);
+  fault["reason"] = evnet::end_reason::engine_fault;
+  m.apply(fault);
+  BOOST_TEST(m.current()->interrupted);
+  BOOST_TEST((m.tickets().front().ended == evnet::end_reason::engine_fault));
+
+  m.apply(event("requested", {{"cp", "ALC1"}, {"duration", 0}, {"request_id", "r2"}}));
+  json::value unplugged = ticket("ALC1", "D1", 0.5, 0.2);
+  unplugged["reason"] = "unplugged";
+  m.apply(unplugged);
+  BOOST_TEST(!m.current()->interrupted);
+
+  // A word outside the vocabulary is shown, not decided on.
+  m.apply(event("requested", {{"cp", "ALC1"}, {"duration", 5}, {"request_id", "r3"}}));
+  json::value odd = ticket("ALC1", "D1", 0.5, 0.2);
+  odd["reason"] = "cosmic rays";
+  m.apply(odd);
+  BOOST_TEST(!m.current()->interrupted);
+  BOOST_TEST(!m.tickets().front().ended.has_value());
+  BOOST_TEST(m.tickets().front().reason == "cosmic rays");
 }
 
 BOOST_AUTO_TEST_CASE(central_reachability_is_part_of_the_screen) {
@@ -390,14 +426,14 @@ BOOST_AUTO_TEST_CASE(cps_are_listed_live) {
   m.apply(event("cps", {{"cps", json::array{cp("ALC2", "ACTIVE"), cp("ALC1", "BROKEN")}}}));
   BOOST_TEST(m.selected_id() == "ALC1");
   m.apply(cp_event("ALC2", "BUSY", "D9"));
-  BOOST_TEST((m.cps().at("ALC2").state == cp_status::busy));
+  BOOST_TEST((m.cps().at("ALC2").state == cp_state::busy));
   m.on_key(keys::down, 0);
   BOOST_TEST(m.selected_id() == "ALC2");
 }
 
 BOOST_AUTO_TEST_CASE(file_run_tracks_services_and_the_pause) {
   driver_model m;
-  json::array errors{json::value{json::object{{"line", 3}, {"text", "??"}, {"message", "bad CP id"}}}};
+  json::array errors{json::value(json::object{{"line", 3}, {"text", "??"}, {"message", "bad CP id"}})};
   m.apply(event("file", {{"path", "config/requests.txt"}, {"services", 3}, {"errors", std::move(errors)}}));
   BOOST_TEST(m.file()->total == 3);
   BOOST_TEST(m.file()->errors.size() == 1u);
@@ -490,6 +526,27 @@ BOOST_AUTO_TEST_CASE(a_local_charge_key_and_its_refusal) {
   BOOST_TEST(m.on_key('y', 0).value() == "quit");
 }
 
+BOOST_AUTO_TEST_CASE(operator_orders_and_the_engine_state_are_read_through_the_vocabulary) {
+  monitor_model m;
+  m.apply(event("command", {{"command", evnet::cp_order::stop}, {"ok", true}, {"reason", ""}}));
+  BOOST_TEST(m.stopped());
+  m.apply(event("command", {{"command", "resume"}, {"ok", false}, {"reason", "no answer"}}));
+  BOOST_TEST(m.stopped());  // not applied
+  BOOST_TEST(m.messages().back().text == "CENTRAL resume failed: no answer");
+  m.apply(event("command", {{"command", "pause"}, {"ok", true}, {"reason", ""}}));
+  BOOST_TEST(m.stopped());  // not an order
+  m.apply(event("command", {{"command", "resume"}, {"ok", true}, {"reason", ""}}));
+  BOOST_TEST(!m.stopped());
+
+  BOOST_TEST(!m.engine_state().has_value());
+  m.apply(event("engine", {{"ok", true}, {"detail", ""}, {"state", "BUSY"}}));
+  BOOST_TEST((m.engine_state() == cp_state::busy));
+  m.apply(event("engine", {{"ok", true}, {"detail", ""}}));
+  BOOST_TEST((m.engine_state() == cp_state::busy));  // no state field: kept
+  m.apply(event("engine", {{"ok", false}, {"detail", "not configured"}, {"state", ""}}));
+  BOOST_TEST(!m.engine_state().has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(engine)
@@ -518,14 +575,14 @@ BOOST_AUTO_TEST_CASE(status_line_state_and_current_charge) {
   engine_model m;
   m.apply(event("configured", {{"cp", "ALC1"}, {"location", "Calle Mayor 1"}, {"price", 0.4}}));
   m.apply(event("state", {{"cp", "ALC1"}, {"state", "BUSY"}}));
-  BOOST_TEST((m.state() == cp_status::busy));
+  BOOST_TEST((m.state() == cp_state::busy));
   m.apply(event("authorized", {{"cp", "ALC1"}, {"charge_id", "c1"}, {"driver", "D1"}, {"duration", 30}}));
   BOOST_TEST(!m.current()->plugged);
   m.apply(event("plugged", {{"cp", "ALC1"}, {"charge_id", "c1"}}));
   m.apply(event("progress", {{"cp", "ALC1"}, {"charge_id", "c1"}, {"driver", "D1"}, {"kwh", 0.7}, {"amount", 0.28}}));
   BOOST_TEST(m.current()->kwh == 0.7);
   json::value finished = ticket("ALC1", "D1", 1.0, 0.4);
-  finished.as_object()[0].second = "finished";
+  finished["event"] = "finished";
   m.apply(finished);
   BOOST_TEST(!m.current());
   BOOST_TEST(m.last_ticket()->amount == 0.4);

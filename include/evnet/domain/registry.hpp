@@ -39,7 +39,7 @@ struct seed {
 bool valid_id(std::string_view id);
 
 // Validates a whole seed document; the first invalid entry is the error
-// (code "config"), naming its index and field.
+// (errc::config), naming its index and field.
 result<seed> parse_seed(const json::value& doc);
 result<seed> load_seed_file(const std::string& path);
 

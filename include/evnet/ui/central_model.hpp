@@ -6,6 +6,7 @@
 // for EV_Central (docs/HEADLESS.md).
 
 #include "evnet/json.hpp"
+#include "evnet/vocabulary.hpp"
 #include "evnet/ui/view_model.hpp"
 
 #include <cstddef>
@@ -58,6 +59,8 @@ private:
   void apply_cp(const json::value& ev);
   void drop_request(const std::string& driver, const std::string& cp);
   std::optional<std::string> finish_form(std::int64_t now_ms);
+  void open_order_form(cp_order order);
+  void ask_order_for_all(cp_order order);
   std::optional<std::string> sent(std::string line, std::int64_t now_ms);
 
   std::map<std::string, cp_view> cps_;
@@ -67,6 +70,7 @@ private:
   std::size_t columns_ = 1;
   std::size_t page_size_ = 1;
   form form_;
+  std::optional<cp_order> order_;  // the order the open form is for, if any
   std::string question_;
   std::string pending_;  // the command the question confirms
   bool started_ = false;

@@ -36,8 +36,8 @@ public:
   const std::string& listen() const { return listen_; }
   bool central_connected() const { return connected_; }
   const std::string& central_text() const { return central_text_; }
-  // The Engine's own view of its state; UNKNOWN until told.
-  cp_status state() const { return state_; }
+  // The Engine's own view of its state; nullopt until told.
+  shown_state state() const { return state_; }
   bool faulted() const { return faulted_; }
   bool stopped() const { return stopped_; }
   const std::optional<charge>& current() const { return charge_; }
@@ -54,7 +54,7 @@ private:
   std::string listen_;
   bool connected_ = false;
   std::string central_text_ = "waiting for the Monitor";
-  cp_status state_ = cp_status::unknown;
+  shown_state state_;
   bool faulted_ = false;
   bool stopped_ = false;
   std::optional<charge> charge_;

@@ -45,7 +45,9 @@ public:
   // nullopt until the first health check.
   std::optional<bool> engine_ok() const { return engine_ok_; }
   const std::string& engine_detail() const { return engine_detail_; }
-  const std::string& engine_state() const { return engine_state_; }
+  // The Engine's own state from its last health answer; nullopt before one
+  // or while it is not configured.
+  shown_state engine_state() const { return engine_state_; }
   std::int64_t engine_checked_at() const { return engine_checked_at_; }
 
   bool stopped() const { return stopped_; }
@@ -72,7 +74,7 @@ private:
   std::string auth_reason_;
   std::optional<bool> engine_ok_;
   std::string engine_detail_;
-  std::string engine_state_;
+  shown_state engine_state_;
   std::int64_t engine_checked_at_ = 0;
   bool stopped_ = false;
   std::optional<charge> charge_;

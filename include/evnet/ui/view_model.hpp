@@ -6,6 +6,7 @@
 // in src/ui/ only translate terminal keys into these codes and draw.
 
 #include "evnet/json.hpp"
+#include "evnet/vocabulary.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,18 +19,20 @@
 
 namespace evnet::ui {
 
-// The five CP states plus `unknown` for a CP we have not heard about yet.
-enum class cp_status { active, busy, broken, out_of_order, disconnected, unknown };
+// A CP's state as a view knows it: one of the five states of the
+// vocabulary, or nullopt while we have not heard it (or heard a word that
+// is not a state).
+using shown_state = std::optional<cp_state>;
 
-cp_status parse_status(std::string_view text);
-// What the operator reads: "Active", "Charging", "Broken", "Out of Order", ...
-std::string_view status_label(cp_status s);
+// What the operator reads: "Active", "Charging", "Broken", "Out of Order",
+// "Disconnected"; "Unknown" for nullopt.
+std::string_view status_label(shown_state s);
 
 struct cp_view {
   std::string id;
   std::string location;
   double price = 0.0;  // EUR/kWh
-  cp_status state = cp_status::unknown;
+  shown_state state;
   // Meaningful while BUSY.
   std::string driver;
   double kwh = 0.0;
@@ -61,7 +64,8 @@ struct ticket_view {
   double amount = 0.0;
   std::int64_t start = 0;
   std::int64_t end = 0;
-  std::string reason;
+  std::string reason;               // as shown ("stopped by CENTRAL")
+  std::optional<end_reason> ended;  // the same, decided on; nullopt if not a known reason
 };
 
 ticket_view parse_ticket(const json::value& ev);
