@@ -19,14 +19,42 @@
 //    reports `disconnected`, closes the socket and reconnects with
 //    exponential backoff (reconnect_min doubling to reconnect_max, with
 //    jitter) under a fresh identity. The first frame after that reports
-//    `connected`.
+//    `connected`. A socket never reconnects by itself: a broken TCP
+//    connection falls silent and is handled like any other silence, and a
+//    server that starts after the client is found by the next attempt
+//    (within the silence limit plus one backoff delay).
 //  - a ROUTER link answers heartbeats, remembers when each peer was last
-//    heard, and reports `peer_gone` after `peer_timeout` of silence.
-// Heartbeats never reach the sink.
+//    heard, and reports `peer_gone` after `peer_timeout` of silence (checked
+//    every peer_timeout/10, at most every 100 ms). A peer heard again after
+//    `peer_gone` is a new peer to the application.
+// Heartbeats never reach the sink. The transport thread is the only reader
+// of the clock; the decisions themselves are pure classes (peer_table,
+// dealer_liveness) unit-tested on simulated time.
 //
-// Thread-safety: send(), publish() and stop() are safe from any thread.
-// add_*() and start() are called once, from one thread, before traffic.
-// Sink callbacks run on the transport thread and must not block.
+// Delivery on a DEALER link (what happens to application frames):
+//  - A DEALER link carries application frames only while it is up: from its
+//    `connected` event until the `disconnected` that ends that session. A
+//    frame goes out only on the session that was up when send() was called.
+//  - A frame offered while the link is not up -- before the FIRST
+//    `connected` too, and while it reconnects -- is dropped, never queued,
+//    and never delivered later on a new connection (the server behind it may
+//    have restarted, or have forgotten us: it would refuse a frame meant for
+//    the old session). Frames of a session that ends before they leave are
+//    dropped the same way, along with whatever the closed socket still held.
+//  - The drops of one outage are reported once, as one `send_failed` whose
+//    detail says how many, just before the `connected` that ends the outage.
+//    A frame the socket itself refuses while the link is up (its queue is
+//    full, or its connection broke and the silence has not been noticed yet)
+//    is reported at once, one `send_failed` per frame.
+//  - So the caller owns every message that matters until it is answered: on
+//    `connected` it says hello (authenticates) again and re-sends what is
+//    still unanswered. Frames sent before `connected` are not an error to
+//    avoid but a normal loss to expect.
+// Heartbeats are the transport's own and flow in every state.
+//
+// Thread-safety: send(), publish(), reconnect() and stop() are safe from any
+// thread. add_*() and start() are called once, from one thread, before
+// traffic. Sink callbacks run on the transport thread and must not block.
 
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
@@ -40,10 +68,27 @@ namespace evnet::transport {
 
 using link_id = std::uint32_t;
 
+// The defaults promise two things on every link, to both of its ends:
+//  - a pause of up to 2 s (no frame moves either way) is invisible: no
+//    `disconnected`, no `peer_gone`;
+//  - a real loss is reported within 4 s, by both ends.
+// The longest silence a pause of P causes is P plus the longest regular gap
+// between frames, one heartbeat interval (the pause may begin just before a
+// heartbeat or its answer was due). So with heartbeats every 0.5 s:
+//  - DEALER: silence limit 6 x 0.5 s = 3 s against a worst pause silence of
+//    2.5 s (0.5 s to spare for scheduling and TCP retransmission); a loss is
+//    seen at most 3 s after the last frame.
+//  - ROUTER: peer_timeout 3.5 s, longer than the client's own 3 s, so that a
+//    hiccup the client survives never makes the server forget the client
+//    (1 s to spare); a loss is seen at most 3.5 s + one 100 ms scan later.
+// With 1 s heartbeats a 2 s pause could leave 3 s of silence, exactly a
+// 3 x 1 s limit: no margin, hence the shorter interval (about one more small
+// frame per second per link each way).
 struct options {
-  std::chrono::milliseconds heartbeat_interval{1000};
-  int liveness = 3;                                  // DEALER: silent intervals before reconnecting
-  std::chrono::milliseconds peer_timeout{2500};      // ROUTER: silence before peer_gone
+  std::chrono::milliseconds heartbeat_interval{500};
+  int liveness = 6;                                  // DEALER: silent intervals before reconnecting
+  std::chrono::milliseconds peer_timeout{3500};      // ROUTER: silence before peer_gone; keep it
+                                                     // above heartbeat_interval x liveness
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
   std::size_t max_frame_size = protocol::max_frame_size;
@@ -59,10 +104,15 @@ struct inbound {
 };
 
 enum class event_kind {
-  connected,     // DEALER: first frame from the server after (re)connecting
-  disconnected,  // DEALER: liveness expired; reconnecting
+  connected,     // DEALER: first frame from the server after (re)connecting;
+                 // application frames flow from here on (see above)
+  disconnected,  // DEALER: liveness expired, or a reconnect was requested;
+                 // reported on every failed attempt
   peer_gone,     // ROUTER: peer silent for peer_timeout
-  send_failed,   // ROUTER: peer unknown or gone (router_mandatory), or queue full
+  send_failed,   // ROUTER: peer unknown or gone (router_mandatory), or queue full.
+                 // DEALER: one per outage, just before `connected`: how many
+                 // frames were dropped while the link was not up; or one per
+                 // frame the socket refused while up
   rejected,      // a frame failed decode(); detail holds the error
 };
 
@@ -104,13 +154,17 @@ public:
   status start(sink& s);
 
   // Queue a message. On a ROUTER, `peer` names the destination; on a DEALER
-  // it is ignored. Returns false only after stop().
+  // it is ignored, and the message is dropped (and counted) unless the link
+  // is up: see "Delivery on a DEALER link" above. Returns false only after
+  // stop().
   bool send(link_id link, const std::string& peer, const protocol::message& m);
   bool send(link_id link, const protocol::message& m) { return send(link, std::string{}, m); }
   bool publish(link_id link, const std::string& topic, const protocol::message& m);
 
   // Tear down and rebuild a DEALER link now (e.g. Central told us to
-  // re-authenticate and the app wants a clean session). Optional.
+  // re-authenticate and the app wants a clean session). Optional. Frames
+  // sent before it may or may not have left with the old session; the next
+  // `connected` starts a new one.
   void reconnect(link_id link);
 
   void stop();

@@ -20,6 +20,7 @@ struct outbound {
   std::uint32_t link = 0;
   std::string address;  // ROUTER: peer routing id; PUB: topic; otherwise unused
   std::string payload;  // one encoded frame
+  std::uint64_t session = 0;  // DEALER: the session it was offered on (see session_gate)
 };
 
 class outbound_queue {

@@ -1,5 +1,7 @@
 #include "peer_table.hpp"
 
+#include <algorithm>
+
 namespace evnet::transport::detail {
 
 std::optional<std::string> rejection_limiter::admit(std::string_view detail, clock::time_point now) {
@@ -18,16 +20,22 @@ std::optional<std::string> rejection_limiter::admit(std::string_view detail, clo
   return text;
 }
 
-void peer_table::heard(const std::string& peer, clock::time_point now) {
+peer_table::peer_table(std::chrono::milliseconds timeout)
+    : timeout_(std::max(timeout, std::chrono::milliseconds{1})),
+      scan_interval_(std::clamp(timeout_ / 10, std::chrono::milliseconds{1}, max_scan_interval)) {}
+
+bool peer_table::heard(const std::string& peer, clock::time_point now) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) {
     peers_.emplace(peer, peer_state{now, {}});
-  } else {
-    it->second.last_heard = now;
+    return true;
   }
+  it->second.last_heard = now;
+  return false;
 }
 
 std::vector<std::string> peer_table::expire(clock::time_point now) {
+  next_scan_ = now + scan_interval_;
   std::vector<std::string> gone;
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (now - it->second.last_heard > timeout_) {

@@ -1,8 +1,9 @@
 #include "evnet/transport.hpp"
 
-#include "backoff.hpp"
+#include "dealer_liveness.hpp"
 #include "outbound_queue.hpp"
 #include "peer_table.hpp"
+#include "session_gate.hpp"
 
 #include <zmq.hpp>
 
@@ -62,11 +63,10 @@ constexpr std::size_t max_kept_frames = 3;
 // Messages read from one socket per loop turn, so that one busy peer cannot
 // starve the other sockets, the outbound queue or the timers.
 constexpr int recv_batch = 256;
-constexpr milliseconds max_scan_interval{100};
 constexpr milliseconds idle_poll{1000};
-// Heartbeats due this close together go out in one loop turn: a process with
-// many DEALER links then wakes a few times per interval, not once per link.
-constexpr milliseconds max_heartbeat_slack{50};
+// A DEALER does one thing per due() answer; a turn needs at most close, or
+// open then heartbeat. The cap only guards against a loop that never settles.
+constexpr int max_dealer_actions = 4;
 
 std::string zmq_error_text(int err) {
   return zmq_strerror(err);
@@ -78,16 +78,20 @@ std::string random_hex_suffix(std::mt19937_64& rng) {
   return buf;
 }
 
+std::string rejection_text(const error& err) {
+  return std::string(to_string(err.code)) + ": " + err.message;
+}
+
 // Everything the transport thread owns. Constructed, used and destroyed on
 // that thread only; the context is declared first so it outlives the sockets.
+// This is the one place that reads the clock: once per loop turn, passed as
+// `now` to every decision (dealer_liveness, peer_table, rejection_limiter).
 class worker {
 public:
-  worker(const options& opts, const std::vector<link_config>& links, detail::outbound_queue& queue, sink& s)
+  worker(const options& opts, const std::vector<link_config>& links, std::deque<detail::session_gate>& gates,
+         detail::outbound_queue& queue, sink& s)
       : opts_(opts),
-        heartbeat_ivl_(std::max(opts.heartbeat_interval, milliseconds{1})),
-        silence_limit_(heartbeat_ivl_ * std::max(opts.liveness, 1)),
-        heartbeat_slack_(std::clamp(heartbeat_ivl_ / 10, milliseconds{1}, max_heartbeat_slack)),
-        scan_interval_(std::clamp(opts.peer_timeout / 2, milliseconds{1}, max_scan_interval)),
+        timing_(detail::dealer_timing_for(opts)),
         heartbeat_frame_(protocol::encode(protocol::make(opts.sender_name, protocol::heartbeat{}))),
         queue_(queue),
         sink_(s),
@@ -96,14 +100,14 @@ public:
     links_.reserve(links.size());
     link_id id = 1;
     for (const auto& cfg : links) {
-      links_.push_back(std::make_unique<link_state>(id++, cfg, opts_, rng_()));
+      links_.push_back(std::make_unique<link_state>(id, cfg, opts_, timing_, gates[id - 1], rng_()));
+      ++id;
     }
   }
 
   // Binds and connects every link; the first failure is returned so start()
   // can report it.
-  status open() {
-    const auto now = clock::now();
+  status open(clock::time_point now) {
     for (auto& l : links_) {
       auto st = open_link(*l, now);
       if (!st) {
@@ -116,7 +120,7 @@ public:
   void run() {
     std::vector<zmq_pollitem_t> items;
     std::vector<link_state*> owners;
-    next_scan_ = clock::now() + scan_interval_;
+    auto now = clock::now();
     for (;;) {
       items.clear();
       owners.clear();
@@ -128,18 +132,23 @@ public:
         }
       }
       try {
-        zmq::poll(items, poll_timeout(clock::now()));
+        zmq::poll(items, poll_timeout(now));
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) {
+          now = clock::now();
           continue;
         }
         throw;
       }
+      // Read after the poll: frames that waited while this thread was not
+      // running (a stalled process) count as heard now, so a stall of our
+      // own is never mistaken for the peers' silence.
+      now = clock::now();
       // Inbound before outbound and timers: those may close and recreate
       // DEALER sockets, which would invalidate the poll items.
       for (std::size_t i = 1; i < items.size(); ++i) {
         if ((items[i].revents & ZMQ_POLLIN) != 0) {
-          drain_inbound(*owners[i - 1]);
+          drain_inbound(*owners[i - 1], now);
         }
       }
       if ((items[0].revents & ZMQ_POLLIN) != 0) {
@@ -147,17 +156,18 @@ public:
           return;
         }
         for (auto& item : queue_.take_all()) {
-          handle_outbound(item);
+          handle_outbound(item, now);
         }
       }
-      on_timers(clock::now());
+      on_timers(now);
     }
   }
 
 private:
   struct link_state {
-    link_state(link_id i, link_config c, const options& o, std::uint64_t seed)
-        : id(i), config(std::move(c)), retry(o.reconnect_min, o.reconnect_max, seed), peers(o.peer_timeout) {}
+    link_state(link_id i, link_config c, const options& o, const detail::dealer_timing& t, detail::session_gate& g,
+               std::uint64_t seed)
+        : id(i), config(std::move(c)), live(t, seed), gate(g), peers(o.peer_timeout) {}
 
     link_id id;
     link_config config;
@@ -165,15 +175,8 @@ private:
 
     // DEALER (client half of the Paranoid Pirate pattern).
     std::string routing_id;
-    bool connected = false;  // heard from the server since this socket was made
-    clock::time_point last_heard{};
-    clock::time_point next_heartbeat{};
-    clock::time_point reconnect_at{};
-    detail::backoff retry;
-    int attempt = 0;  // sockets made since the last successful connection
-    // Frames sent while no socket exists: handed to the next socket, which
-    // queues them until the server answers.
-    std::deque<std::string> pending;
+    detail::dealer_liveness live;
+    detail::session_gate& gate;  // shared with send() on application threads
 
     // ROUTER (server half).
     detail::peer_table peers;
@@ -218,7 +221,7 @@ private:
         }
       }
     } catch (const zmq::error_t& e) {
-      return error{"socket_failed", "cannot create a socket for " + ep + ": " + zmq_error_text(e.num())};
+      return error{errc::socket_failed, "cannot create a socket for " + ep + ": " + zmq_error_text(e.num())};
     }
     try {
       if (l.config.kind == link_kind::subscriber) {
@@ -229,67 +232,47 @@ private:
     } catch (const zmq::error_t& e) {
       l.socket.reset();
       if (l.config.kind == link_kind::subscriber) {
-        return error{"connect_failed", "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
+        return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
       }
-      return error{"bind_failed", "cannot listen on " + ep + ": " + zmq_error_text(e.num())};
+      return error{errc::bind_failed, "cannot listen on " + ep + ": " + zmq_error_text(e.num())};
     }
     return ok_value;
   }
 
   // Paranoid Pirate: every (re)connection uses a fresh routing id, so the
   // server never confuses the new session with the old one's queued replies.
+  // The socket starts empty: nothing offered before it came up is kept for it.
   status open_dealer(link_state& l, clock::time_point now) {
     const auto& ep = l.config.endpoint;
     l.routing_id = l.config.extra + ":" + random_hex_suffix(rng_);
     try {
       l.socket.emplace(ctx_, zmq::socket_type::dealer);
       configure(*l.socket);
+      // One socket, one TCP connection, one server session. libzmq would
+      // otherwise reconnect a broken connection by itself, under the old
+      // identity, and deliver what it had queued to whatever listens there
+      // now (a restarted server that refuses it). Without that, a broken
+      // connection falls silent, the liveness check closes the socket and
+      // the next one starts a new session under a new identity.
+      l.socket->set(zmq::sockopt::reconnect_ivl, -1);
       l.socket->set(zmq::sockopt::routing_id, l.routing_id);
       l.socket->connect(ep);
     } catch (const zmq::error_t& e) {
       l.socket.reset();
-      return error{"connect_failed", "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
+      return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
     }
-    ++l.attempt;
-    l.connected = false;
-    l.last_heard = now;
-    l.next_heartbeat = now;  // heartbeat at once: the server's answer is our `connected`
-    while (!l.pending.empty()) {
-      if (!l.socket->send(zmq::buffer(l.pending.front()), zmq::send_flags::dontwait)) {
-        break;
-      }
-      l.pending.pop_front();
-    }
-    if (!l.pending.empty()) {
-      emit(l, event_kind::send_failed, {}, std::to_string(l.pending.size()) + " queued frames dropped: send queue full");
-      l.pending.clear();
-    }
+    l.live.opened(now);
     return ok_value;
-  }
-
-  // Closes the DEALER socket and waits the backoff delay before the next one.
-  void schedule_reconnect(link_state& l, clock::time_point now) {
-    l.socket.reset();
-    l.connected = false;
-    l.reconnect_at = now + l.retry.next();
   }
 
   milliseconds poll_timeout(clock::time_point now) const {
     auto deadline = now + idle_poll;
-    bool has_router = false;
     for (const auto& l : links_) {
       if (l->config.kind == link_kind::dealer) {
-        if (l->socket) {
-          deadline = std::min({deadline, l->next_heartbeat, l->last_heard + silence_limit_});
-        } else {
-          deadline = std::min(deadline, l->reconnect_at);
-        }
+        deadline = std::min(deadline, l->live.next_deadline());
       } else if (l->config.kind == link_kind::router) {
-        has_router = true;
+        deadline = std::min(deadline, l->peers.next_scan());
       }
-    }
-    if (has_router) {
-      deadline = std::min(deadline, next_scan_);
     }
     if (deadline <= now) {
       return milliseconds{0};
@@ -301,67 +284,85 @@ private:
   void on_timers(clock::time_point now) {
     for (auto& lp : links_) {
       auto& l = *lp;
-      if (l.config.kind != link_kind::dealer) {
-        continue;
+      if (l.config.kind == link_kind::dealer) {
+        dealer_timers(l, now);
+      } else if (l.config.kind == link_kind::router && l.peers.scan_due(now)) {
+        for (auto& peer : l.peers.expire(now)) {
+          emit(l, event_kind::peer_gone, std::move(peer),
+               "silent for more than " + std::to_string(l.peers.timeout().count()) + " ms");
+        }
       }
-      if (l.socket) {
-        if (now - l.last_heard >= silence_limit_) {
-          // Reported on every failed attempt, connected before or not: the
-          // application must learn that the server cannot be reached even
-          // when it never could. `attempt` lets it tell retries apart.
-          schedule_reconnect(l, now);
-          const auto wait = std::chrono::duration_cast<milliseconds>(l.reconnect_at - now);
-          emit(l, event_kind::disconnected, {},
-               "no answer from " + l.config.endpoint + " for " + std::to_string(silence_limit_.count()) +
-                   " ms (attempt " + std::to_string(l.attempt) + "); reconnecting in " +
-                   std::to_string(wait.count()) + " ms");
-        } else if (now + heartbeat_slack_ >= l.next_heartbeat) {
+    }
+  }
+
+  void dealer_timers(link_state& l, clock::time_point now) {
+    using action = detail::dealer_liveness::action;
+    for (int n = 0; n < max_dealer_actions; ++n) {
+      switch (l.live.due(now)) {
+        case action::none: {
+          return;
+        }
+        case action::open_socket: {
+          reopen_dealer(l, now);
+          break;
+        }
+        case action::send_heartbeat: {
           // A heartbeat that does not fit the queue is simply skipped: the
           // next one, or the liveness timeout, covers it.
           (void)l.socket->send(zmq::buffer(heartbeat_frame_), zmq::send_flags::dontwait);
-          l.next_heartbeat = now + heartbeat_ivl_;
+          l.live.heartbeat_sent(now);
+          break;
         }
-      } else if (now >= l.reconnect_at) {
-        reopen_dealer(l, now);
+        case action::close_socket: {
+          // Reported on every failed attempt, connected before or not: the
+          // application must learn that the server cannot be reached even
+          // when it never could (runtime::link_status turns the attempts of
+          // one outage into one announcement).
+          const bool was_up = l.live.up();
+          const int attempt = l.live.attempt();
+          close_dealer(l);
+          const auto wait = l.live.closed(now);
+          std::string detail = "no answer from " + l.config.endpoint + " for " +
+                               std::to_string(l.live.timing().silence_limit.count()) + " ms";
+          if (!was_up) {
+            detail += " (attempt " + std::to_string(attempt) + ")";
+          }
+          emit(l, event_kind::disconnected, {}, detail + "; reconnecting in " + std::to_string(wait.count()) + " ms");
+          break;
+        }
       }
     }
-    if (now >= next_scan_) {
-      next_scan_ = now + scan_interval_;
-      for (auto& l : links_) {
-        if (l->config.kind != link_kind::router) {
-          continue;
-        }
-        for (auto& peer : l->peers.expire(now)) {
-          emit(*l, event_kind::peer_gone, std::move(peer),
-               "silent for more than " + std::to_string(opts_.peer_timeout.count()) + " ms");
-        }
-      }
-    }
+  }
+
+  // The socket and the session go together: frames the socket still holds
+  // die with it (linger 0), and the gate refuses everything until the next
+  // `connected`.
+  void close_dealer(link_state& l) {
+    l.socket.reset();
+    l.gate.closed();
   }
 
   void reopen_dealer(link_state& l, clock::time_point now) {
     auto st = open_dealer(l, now);
     if (!st) {
-      schedule_reconnect(l, now);
-      emit(l, event_kind::disconnected, {}, st.err().message);
+      const auto wait = l.live.closed(now);
+      emit(l, event_kind::disconnected, {},
+           st.err().message + "; retrying in " + std::to_string(wait.count()) + " ms");
     }
   }
 
-  void handle_outbound(detail::outbound& item) {
+  void handle_outbound(detail::outbound& item, clock::time_point now) {
     if (item.link == 0 || item.link > links_.size()) {
       return;
     }
     auto& l = *links_[item.link - 1];
     if (item.what == detail::outbound::op::reconnect) {
       if (l.config.kind == link_kind::dealer) {
-        const auto now = clock::now();
-        if (l.connected) {
+        const bool was_up = l.live.restart(now);
+        close_dealer(l);
+        if (was_up) {
           emit(l, event_kind::disconnected, {}, "reconnect requested");
         }
-        l.socket.reset();
-        l.connected = false;
-        l.retry.reset();
-        l.attempt = 0;
         reopen_dealer(l, now);
       }
       return;
@@ -375,7 +376,7 @@ private:
         break;
       }
       case link_kind::dealer: {
-        send_dealer(l, std::move(item.payload));
+        send_dealer(l, item);
         break;
       }
       case link_kind::publisher: {
@@ -390,18 +391,15 @@ private:
     }
   }
 
-  void send_dealer(link_state& l, std::string payload) {
-    if (!l.socket) {
-      if (l.pending.size() >= static_cast<std::size_t>(std::max(opts_.send_hwm, 1))) {
-        emit(l, event_kind::send_failed, {}, "send queue full while reconnecting");
-        return;
-      }
-      l.pending.push_back(std::move(payload));
+  // Only into the session the frame was offered on; a frame whose session
+  // ended meanwhile is counted by the gate and reported with its outage.
+  void send_dealer(link_state& l, const detail::outbound& item) {
+    if (!l.gate.still_live(item.session) || !l.socket) {
       return;
     }
     try {
-      if (!l.socket->send(zmq::buffer(payload), zmq::send_flags::dontwait)) {
-        emit(l, event_kind::send_failed, {}, "send queue full");
+      if (!l.socket->send(zmq::buffer(item.payload), zmq::send_flags::dontwait)) {
+        emit(l, event_kind::send_failed, {}, "not accepted by the socket: send queue full or connection lost");
       }
     } catch (const zmq::error_t& e) {
       emit(l, event_kind::send_failed, {}, zmq_error_text(e.num()));
@@ -427,7 +425,7 @@ private:
 
   // Reads up to recv_batch whole messages; keeps at most max_kept_frames
   // frames of each and counts the rest.
-  void drain_inbound(link_state& l) {
+  void drain_inbound(link_state& l, clock::time_point now) {
     for (int n = 0; n < recv_batch && l.socket; ++n) {
       frames_.clear();
       std::size_t count = 0;
@@ -455,7 +453,6 @@ private:
         }
         throw;
       }
-      const auto now = clock::now();
       switch (l.config.kind) {
         case link_kind::router: {
           on_router_message(l, count, now);
@@ -478,9 +475,11 @@ private:
 
   void on_router_message(link_state& l, std::size_t count, clock::time_point now) {
     std::string peer = frames_[0].to_string();
-    l.peers.heard(peer, now);
+    // A peer heard again after peer_gone is simply new: the application
+    // forgot it and will ask it to say hello again.
+    (void)l.peers.heard(peer, now);
     if (count != 2) {
-      reject_router(l, peer, error{"malformed", "expected one frame, got " + std::to_string(count - 1)}, now);
+      reject_router(l, peer, error{errc::malformed, "expected one frame, got " + std::to_string(count - 1)}, now);
       return;
     }
     auto decoded = protocol::decode(frames_[1].data(), frames_[1].size());
@@ -502,22 +501,25 @@ private:
     const auto reply = protocol::encode(protocol::make(opts_.sender_name, protocol::error_reply{err.code, err.message}));
     std::string ignored;
     (void)send_to_peer(l, peer, reply, ignored);
-    if (auto text = l.peers.admit_rejection(peer, err.code + ": " + err.message, now)) {
+    if (auto text = l.peers.admit_rejection(peer, rejection_text(err), now)) {
       emit(l, event_kind::rejected, std::move(peer), std::move(*text));
     }
   }
 
   void on_dealer_message(link_state& l, std::size_t count, clock::time_point now) {
     // Paranoid Pirate: any frame at all proves the server is alive.
-    l.last_heard = now;
-    if (!l.connected) {
-      l.connected = true;
-      l.retry.reset();
-      l.attempt = 0;
+    if (l.live.heard(now)) {
+      // The outage's drops come first, so that an application re-sending on
+      // `connected` never takes this report for its re-sent frames.
+      if (const auto dropped = l.gate.opened(); dropped > 0) {
+        emit(l, event_kind::send_failed, {},
+             std::to_string(dropped) + (dropped == 1 ? " frame" : " frames") + " offered while the link to " +
+                 l.config.endpoint + " was not up dropped; re-send after connected");
+      }
       emit(l, event_kind::connected, {}, "connected to " + l.config.endpoint + " as " + l.routing_id);
     }
     if (count != 1) {
-      reject_single(l, error{"malformed", "expected one frame, got " + std::to_string(count)}, now);
+      reject_single(l, error{errc::malformed, "expected one frame, got " + std::to_string(count)}, now);
       return;
     }
     auto decoded = protocol::decode(frames_[0].data(), frames_[0].size());
@@ -533,7 +535,8 @@ private:
 
   void on_subscriber_message(link_state& l, std::size_t count, clock::time_point now) {
     if (count != 2) {
-      reject_single(l, error{"malformed", "expected [topic, payload], got " + std::to_string(count) + " frames"},
+      reject_single(l,
+                    error{errc::malformed, "expected [topic, payload], got " + std::to_string(count) + " frames"},
                     now);
       return;
     }
@@ -550,7 +553,7 @@ private:
 
   // DEALER and SUB cannot answer; only the application hears about it.
   void reject_single(link_state& l, const error& err, clock::time_point now) {
-    if (auto text = l.rejections.admit(err.code + ": " + err.message, now)) {
+    if (auto text = l.rejections.admit(rejection_text(err), now)) {
       emit(l, event_kind::rejected, {}, std::move(*text));
     }
   }
@@ -560,10 +563,7 @@ private:
   }
 
   const options& opts_;
-  const milliseconds heartbeat_ivl_;
-  const milliseconds silence_limit_;
-  const milliseconds heartbeat_slack_;
-  const milliseconds scan_interval_;
+  const detail::dealer_timing timing_;
   const std::string heartbeat_frame_;
   detail::outbound_queue& queue_;
   sink& sink_;
@@ -571,7 +571,6 @@ private:
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<link_state>> links_;
   std::vector<zmq::message_t> frames_;
-  clock::time_point next_scan_{};
 };
 
 } // namespace
@@ -581,6 +580,7 @@ struct transport::impl {
 
   link_id add(link_kind kind, std::string endpoint, std::string extra) {
     links.push_back(link_config{kind, std::move(endpoint), std::move(extra)});
+    gates.emplace_back();
     return static_cast<link_id>(links.size());
   }
 
@@ -593,6 +593,9 @@ struct transport::impl {
 
   options opts;
   std::vector<link_config> links;  // written before start(), read-only afterwards
+  // One per link (used by DEALERs): a deque, because a gate holds a mutex
+  // and must not move; grows only before start().
+  std::deque<detail::session_gate> gates;
   detail::outbound_queue queue;
   std::mutex lifecycle;  // serialises start() and stop()
   bool started = false;
@@ -624,7 +627,7 @@ link_id transport::add_subscriber(std::string connect_endpoint, std::string topi
 status transport::start(sink& s) {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->started || impl_->queue.closed()) {
-    return error{"invalid_state", "the transport was already started or stopped"};
+    return error{errc::invalid_state, "the transport was already started or stopped"};
   }
   impl_->started = true;
   std::promise<status> ready;
@@ -636,15 +639,15 @@ status transport::start(sink& s) {
     ::pthread_setname_np(::pthread_self(), "evnet-transport");
     std::optional<worker> w;
     try {
-      w.emplace(im->opts, im->links, im->queue, s);
-      auto st = w->open();
+      w.emplace(im->opts, im->links, im->gates, im->queue, s);
+      auto st = w->open(clock::now());
       const bool ok = st.ok();
       ready.set_value(std::move(st));
       if (!ok) {
         return;
       }
     } catch (const std::exception& e) {
-      ready.set_value(error{"transport_failed", std::string("cannot start the transport: ") + e.what()});
+      ready.set_value(error{errc::transport_failed, std::string("cannot start the transport: ") + e.what()});
       return;
     }
     w->run();
@@ -666,6 +669,14 @@ bool transport::send(link_id link, const std::string& peer, const protocol::mess
   item.link = link;
   if (cfg->kind == link_kind::router) {
     item.address = peer;
+  } else {
+    // A DEALER frame belongs to the session up right now, or to none: then
+    // it is dropped here, counted, and reported at the next `connected`.
+    const auto session = impl_->gates[link - 1].admit();
+    if (!session) {
+      return !impl_->queue.closed();
+    }
+    item.session = *session;
   }
   item.payload = protocol::encode(m);
   return impl_->queue.push(std::move(item));

@@ -1,0 +1,87 @@
+#include "dealer_liveness.hpp"
+
+#include <algorithm>
+
+namespace evnet::transport::detail {
+
+namespace {
+constexpr milliseconds max_heartbeat_slack{50};
+} // namespace
+
+dealer_timing dealer_timing_for(const options& o) {
+  dealer_timing t;
+  t.heartbeat_interval = std::max(o.heartbeat_interval, milliseconds{1});
+  t.silence_limit = t.heartbeat_interval * std::max(o.liveness, 1);
+  // A tenth of the interval, so that early heartbeats never eat the margin
+  // between the longest tolerated pause and the silence limit.
+  t.heartbeat_slack = std::clamp(t.heartbeat_interval / 10, milliseconds{0}, max_heartbeat_slack);
+  t.reconnect_min = std::max(o.reconnect_min, milliseconds{1});
+  t.reconnect_max = std::max(o.reconnect_max, t.reconnect_min);
+  return t;
+}
+
+dealer_liveness::dealer_liveness(const dealer_timing& timing, std::uint64_t seed)
+    : timing_(timing), retry_(timing.reconnect_min, timing.reconnect_max, seed) {}
+
+dealer_liveness::action dealer_liveness::due(time_point now) const {
+  if (phase_ == phase::waiting) {
+    return now >= reconnect_at_ ? action::open_socket : action::none;
+  }
+  if (now - last_heard_ >= timing_.silence_limit) {
+    return action::close_socket;
+  }
+  if (now + timing_.heartbeat_slack >= next_heartbeat_) {
+    return action::send_heartbeat;
+  }
+  return action::none;
+}
+
+time_point dealer_liveness::next_deadline() const {
+  if (phase_ == phase::waiting) {
+    return reconnect_at_;
+  }
+  return std::min(next_heartbeat_, last_heard_ + timing_.silence_limit);
+}
+
+void dealer_liveness::opened(time_point now) {
+  phase_ = phase::connecting;
+  ++attempt_;
+  last_heard_ = now;  // the silence of this attempt starts now
+  next_heartbeat_ = now;
+}
+
+void dealer_liveness::heartbeat_sent(time_point now) {
+  next_heartbeat_ = now + timing_.heartbeat_interval;
+}
+
+milliseconds dealer_liveness::closed(time_point now) {
+  phase_ = phase::waiting;
+  const auto wait = retry_.next();
+  reconnect_at_ = now + wait;
+  return wait;
+}
+
+bool dealer_liveness::restart(time_point now) {
+  const bool was_up = up();
+  phase_ = phase::waiting;
+  retry_.reset();
+  attempt_ = 0;
+  reconnect_at_ = now;
+  return was_up;
+}
+
+bool dealer_liveness::heard(time_point now) {
+  if (phase_ == phase::waiting) {
+    return false;  // no socket: nothing can have been heard on it
+  }
+  last_heard_ = now;
+  if (phase_ == phase::up) {
+    return false;
+  }
+  phase_ = phase::up;
+  retry_.reset();
+  attempt_ = 0;
+  return true;
+}
+
+} // namespace evnet::transport::detail

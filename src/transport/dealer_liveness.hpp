@@ -1,0 +1,100 @@
+#pragma once
+
+// The client half of the Paranoid Pirate pattern for one DEALER link, as a
+// state machine on time passed in by the caller. Nothing here reads a clock,
+// touches a socket or reports anything: the transport thread reads the clock
+// once per loop turn, asks what is due, does it (send a heartbeat, close the
+// socket, open a new one, report `connected`/`disconnected`) and says so.
+// That keeps every timing decision testable on simulated time.
+//
+//   waiting ──open due──▶ connecting ──first inbound frame──▶ up
+//      ▲                      │                                │
+//      └──── backoff ◀────────┴── silent for silence_limit ◀───┘
+//                                 (or a reconnect requested)
+//
+// `connecting` and `up` own a socket; `waiting` has none. Only `up` carries
+// application frames (see session_gate).
+//
+// Thread-safety: none; owned by the transport thread.
+
+#include "backoff.hpp"
+
+#include "evnet/transport.hpp"
+
+#include <chrono>
+#include <cstdint>
+
+namespace evnet::transport::detail {
+
+using std::chrono::milliseconds;
+using time_point = std::chrono::steady_clock::time_point;
+
+struct dealer_timing {
+  milliseconds heartbeat_interval{1000};
+  milliseconds silence_limit{3000};  // heartbeat_interval x liveness
+  // Heartbeats due this soon go out now: a process with many DEALER links
+  // then wakes a few times per interval, not once per link.
+  milliseconds heartbeat_slack{50};
+  milliseconds reconnect_min{1000};
+  milliseconds reconnect_max{32000};
+};
+
+// The timing the transport derives from its options (sanitised: no zero
+// intervals, liveness at least 1).
+dealer_timing dealer_timing_for(const options& o);
+
+class dealer_liveness {
+public:
+  enum class phase : std::uint8_t { waiting, connecting, up };
+  enum class action : std::uint8_t { none, open_socket, send_heartbeat, close_socket };
+
+  // Starts `waiting` with an open due at once.
+  dealer_liveness(const dealer_timing& timing, std::uint64_t seed);
+
+  // The one thing due at `now`; ask again after doing it and reporting it
+  // (opened / heartbeat_sent / closed), until `none`.
+  action due(time_point now) const;
+
+  // When due() next has something to say if no frame arrives: the caller's
+  // poll deadline.
+  time_point next_deadline() const;
+
+  // A fresh socket exists: `connecting`. A heartbeat is due at once so that
+  // the server's answer, our `connected`, comes without waiting an interval.
+  void opened(time_point now);
+
+  void heartbeat_sent(time_point now);
+
+  // The socket is gone (silence, a failed open): `waiting` for the backoff
+  // delay, which is returned for the report.
+  milliseconds closed(time_point now);
+
+  // The application asked for a clean session: `waiting`, the backoff and the
+  // attempt count start again, and the open is due at once. Returns whether
+  // the link was up (then the caller reports `disconnected`).
+  bool restart(time_point now);
+
+  // Any inbound frame proves the server alive. True on the edge to `up`: the
+  // caller reports `connected` (and the backoff starts again from the minimum).
+  bool heard(time_point now);
+
+  phase state() const noexcept { return phase_; }
+  bool up() const noexcept { return phase_ == phase::up; }
+  bool has_socket() const noexcept { return phase_ != phase::waiting; }
+  // Sockets opened since the link was last up (1 for the first attempt).
+  int attempt() const noexcept { return attempt_; }
+  time_point reconnect_at() const noexcept { return reconnect_at_; }
+  time_point last_heard() const noexcept { return last_heard_; }
+  const dealer_timing& timing() const noexcept { return timing_; }
+
+private:
+  dealer_timing timing_;
+  backoff retry_;
+  phase phase_ = phase::waiting;
+  int attempt_ = 0;
+  time_point last_heard_{};
+  time_point next_heartbeat_{};
+  time_point reconnect_at_{};
+};
+
+} // namespace evnet::transport::detail
