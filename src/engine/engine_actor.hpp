@@ -1,9 +1,10 @@
 #pragma once
 
-// EV_CP_E's core actor: drives the pure domain::charger with wall-clock
-// ticks, answers its Monitor (health checks, authorisations, STOP/RESUME),
-// reports telemetry and finished charges to Central, and keeps every
-// finished charge in its local store until Central acknowledges it.
+// EV_CP_E's core actor: wiring around domain::engine_machine (which holds
+// every rule: the CP side of the authorisation fence, supply, telemetry,
+// records kept until Central acknowledges them, the Monitor watchdog). The
+// actor decodes, hands the machine each input with the time, and sends what
+// it produced to the Monitor (ROUTER), to Central (DEALER) and to the view.
 
 #include "evnet/store/engine_store.hpp"
 #include "evnet/transport.hpp"
@@ -23,6 +24,7 @@ struct engine_links {
   std::uint16_t listen_port = 0;
 };
 
+// `db` is the machine's ledger; the actor owns it.
 caf::actor spawn_engine(caf::actor_system& sys, engine_links links, std::unique_ptr<store::engine_store> db,
                         caf::actor view);
 

@@ -139,6 +139,18 @@ result<std::vector<protocol::charge_record>> engine_store::unacknowledged() {
   return sql::collect<protocol::charge_record>(*s, charge_rows::read);
 }
 
+result<domain::ledger_contents> engine_store::load() {
+  auto open = load_open();
+  if (!open) {
+    return open.err();
+  }
+  auto pending = unacknowledged();
+  if (!pending) {
+    return pending.err();
+  }
+  return domain::ledger_contents{std::move(*open), std::move(*pending)};
+}
+
 status engine_store::acknowledge(const std::string& cp_id, const std::string& charge_id) {
   auto s = impl_->db.prepare("UPDATE finished SET acked = 1 WHERE cp_id = ?1 AND charge_id = ?2",
                              "acknowledge charge " + cp_id + "/" + charge_id);

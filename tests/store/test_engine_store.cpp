@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE store_engine
 #include <boost/test/unit_test.hpp>
 
+#include "evnet/domain/engine_machine.hpp"
 #include "evnet/store/engine_store.hpp"
 #include "temp_dir.hpp"
 
@@ -50,7 +51,7 @@ charge_record finished(const std::string& charge_id, double kwh, double amount) 
   r.amount = amount;
   r.start_ms = 1'700'000'000'000;
   r.end_ms = 1'700'000'008'000;
-  r.reason = "completed";
+  r.reason = evnet::end_reason::completed;
   return r;
 }
 
@@ -117,13 +118,13 @@ BOOST_AUTO_TEST_CASE(save_open_replaces_and_clear_removes) {
 BOOST_AUTO_TEST_CASE(an_unusable_path_is_a_store_error) {
   const auto s = engine_store::open(dir.file("missing/engine.db"));
   BOOST_REQUIRE(!s.ok());
-  BOOST_TEST(s.err().code == "store");
+  BOOST_TEST(s.err().code == evnet::errc::store);
   BOOST_TEST(s.err().message.find("missing/engine.db") != std::string::npos);
 
   std::ofstream(path, std::ios::binary) << std::string(2048, '\x7f');
   const auto garbage = engine_store::open(path);
   BOOST_REQUIRE(!garbage.ok());
-  BOOST_TEST(garbage.err().code == "store");
+  BOOST_TEST(garbage.err().code == evnet::errc::store);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -152,7 +153,7 @@ BOOST_AUTO_TEST_CASE(finishing_clears_the_open_charge_and_keeps_the_record) {
   BOOST_TEST(r.amount == 1.75);
   BOOST_TEST(r.start_ms == 1'700'000'000'000);
   BOOST_TEST(r.end_ms == 1'700'000'008'000);
-  BOOST_TEST(r.reason == "completed");
+  BOOST_TEST(r.reason == evnet::end_reason::completed);
 }
 
 BOOST_AUTO_TEST_CASE(a_late_record_does_not_clear_a_newer_open_charge) {
@@ -211,6 +212,75 @@ BOOST_AUTO_TEST_CASE(unacknowledged_come_back_in_the_order_they_finished) {
   const auto owed = s->unacknowledged();
   BOOST_REQUIRE(owed.ok());
   BOOST_TEST((ids_of(*owed) == std::vector<std::string>{"ALC1-z-1", "ALC1-a-2", "ALC1-m-3"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- the store as the Engine machine's ledger -------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(as_a_ledger, fixture)
+
+BOOST_AUTO_TEST_CASE(load_gives_the_open_charge_and_the_unacknowledged_records) {
+  {
+    auto s = open();
+    BOOST_REQUIRE(s->save_finished(finished("c-1", 1.0, 0.35)).ok());
+    BOOST_REQUIRE(s->save_finished(finished("c-2", 2.0, 0.70)).ok());
+    BOOST_REQUIRE(s->acknowledge("ALC1", "c-1").ok());
+    BOOST_REQUIRE(s->save_open(running("c-3", 3.0)).ok());
+  }
+  auto s = open();
+  evnet::domain::engine_ledger& ledger = *s;
+  const auto loaded = ledger.load();
+  BOOST_REQUIRE(loaded.ok());
+  BOOST_REQUIRE(loaded->open.has_value());
+  BOOST_TEST(loaded->open->view.charge_id == "c-3");
+  BOOST_TEST((ids_of(loaded->unacknowledged) == std::vector<std::string>{"c-2"}));
+
+  const auto empty = engine_store::open(dir.file("new.db"));
+  BOOST_REQUIRE(empty.ok());
+  const auto nothing = (*empty)->load();
+  BOOST_REQUIRE(nothing.ok());
+  BOOST_TEST(!nothing->open.has_value());
+  BOOST_TEST(nothing->unacknowledged.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_engine_restarted_on_the_store_settles_its_charge) {
+  constexpr std::int64_t t0 = 1'700'000'000'000;
+  std::string charge_id;
+  {
+    auto s = open();
+    evnet::domain::engine_machine m{evnet::domain::engine_setup{6000, "c:1"}, *s, t0};
+    m.on_monitor("mon", evnet::protocol::make("m", evnet::protocol::engine_configure{{"ALC1", "x", 0.35}}), t0);
+    m.on_monitor("mon", evnet::protocol::make("m", evnet::protocol::authorize_request{"ALC1", "D1", 30, "q1"}), t0);
+    for (const auto& out : m.out().take_sends()) {
+      if (const auto* r = std::get_if<evnet::protocol::authorize_reply>(&out.body)) {
+        charge_id = r->charge_id;
+      }
+    }
+    BOOST_REQUIRE(!charge_id.empty());
+    m.on_monitor("mon", evnet::protocol::make("m", evnet::protocol::authorize_decision{"ALC1", "q1", charge_id, true}),
+                 t0);
+    for (std::int64_t t = t0 + 250; t <= t0 + 2000; t += 250) {
+      m.on_tick(t);
+    }
+  }  // the process dies
+  auto s = open();
+  evnet::domain::engine_machine m{evnet::domain::engine_setup{6000, "c:1"}, *s, t0 + 10'000};
+  bool settled = false;
+  for (const auto& out : m.out().take_sends()) {
+    if (const auto* f = std::get_if<evnet::protocol::charge_finished>(&out.body)) {
+      settled = f->record.charge_id == charge_id && f->record.kwh == 2.0 &&
+                f->record.reason == evnet::end_reason::engine_restarted && f->record.end_ms == t0 + 10'000;
+    }
+  }
+  BOOST_TEST(settled);
+  BOOST_TEST(m.unacknowledged() == 1u);
+  const auto open_now = s->load_open();
+  BOOST_REQUIRE(open_now.ok());
+  BOOST_TEST(!open_now->has_value());
+  const auto owed = s->unacknowledged();
+  BOOST_REQUIRE(owed.ok());
+  BOOST_TEST((ids_of(*owed) == std::vector<std::string>{charge_id}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

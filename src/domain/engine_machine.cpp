@@ -1,0 +1,498 @@
+#include "evnet/domain/engine_machine.hpp"
+
+#include <variant>
+
+namespace evnet::domain {
+
+namespace {
+
+const std::string no_decision_in_time = "no decision from CENTRAL in time";
+const std::string cancelled_by_central = "cancelled by CENTRAL";
+
+json::object ticket_fields(const protocol::charge_record& r) {
+  return json::object{{"cp", r.cp_id},       {"charge_id", r.charge_id}, {"driver", r.driver_id},
+                      {"kwh", r.kwh},        {"price", r.price},         {"amount", r.amount},
+                      {"start", r.start_ms}, {"end", r.end_ms},          {"reason", r.reason}};
+}
+
+std::pair<std::string, std::string> key_of(const protocol::charge_record& r) { return {r.cp_id, r.charge_id}; }
+
+error store_failure() { return error{errc::store, "the Engine's store is failing"}; }
+
+} // namespace
+
+// ---- memory_ledger ------------------------------------------------------------------
+
+status memory_ledger::save_open(const open_charge& c) {
+  if (failing) {
+    return store_failure();
+  }
+  open_ = c;
+  return ok_value;
+}
+
+status memory_ledger::save_finished(const protocol::charge_record& r) {
+  if (failing) {
+    return store_failure();
+  }
+  bool known = false;
+  for (const auto& [saved, acked] : records_) {
+    known = known || (saved.cp_id == r.cp_id && saved.charge_id == r.charge_id);
+  }
+  if (!known) {
+    records_.emplace_back(r, false);
+  }
+  if (open_ && open_->cp_id == r.cp_id && open_->view.charge_id == r.charge_id) {
+    open_.reset();
+  }
+  return ok_value;
+}
+
+status memory_ledger::acknowledge(const std::string& cp_id, const std::string& charge_id) {
+  if (failing) {
+    return store_failure();
+  }
+  for (auto& [saved, acked] : records_) {
+    if (saved.cp_id == cp_id && saved.charge_id == charge_id) {
+      acked = true;
+    }
+  }
+  return ok_value;
+}
+
+result<ledger_contents> memory_ledger::load() {
+  if (failing) {
+    return store_failure();
+  }
+  return ledger_contents{open_, unacknowledged()};
+}
+
+std::vector<protocol::charge_record> memory_ledger::unacknowledged() const {
+  std::vector<protocol::charge_record> out;
+  for (const auto& [saved, acked] : records_) {
+    if (!acked) {
+      out.push_back(saved);
+    }
+  }
+  return out;
+}
+
+// ---- engine_machine: inputs --------------------------------------------------------------
+
+engine_machine::engine_machine(engine_setup setup, engine_ledger& ledger, std::int64_t now)
+    : setup_(std::move(setup)), ledger_(ledger), last_resend_ms_(now), last_hello_ms_(now) {
+  out_.notify("started", {{"listen", setup_.listen_port}});
+  recover(now);
+  settle_state();
+}
+
+void engine_machine::on_monitor(const std::string& peer, const protocol::message& msg, std::int64_t now) {
+  catch_up(now);
+  const auto corr = msg.correlation;
+  const bool monitors_say_this =
+      msg.is<protocol::health_check>() || msg.is<protocol::engine_configure>() || msg.is<protocol::authorize_request>() ||
+      msg.is<protocol::authorize_decision>() || msg.is<protocol::cp_command>();
+  if (monitors_say_this) {
+    // The peer that speaks as a Monitor is the one watching (a stray peer
+    // saying something else does not take its place).
+    monitor_peer_ = peer;
+    monitor_seen_ms_ = now;
+  }
+  if (std::holds_alternative<protocol::health_check>(msg.payload)) {
+    on_health(peer, corr);
+  } else if (const auto* c = std::get_if<protocol::engine_configure>(&msg.payload)) {
+    on_configure(peer, corr, c->config, now);
+  } else if (const auto* req = std::get_if<protocol::authorize_request>(&msg.payload)) {
+    on_authorize(peer, corr, *req, now);
+  } else if (const auto* d = std::get_if<protocol::authorize_decision>(&msg.payload)) {
+    on_decision(peer, corr, *d, now);
+  } else if (const auto* cmd = std::get_if<protocol::cp_command>(&msg.payload)) {
+    on_cp_command(peer, corr, *cmd, now);
+  } else if (!msg.is<protocol::error_reply>() && !msg.is<protocol::ack>()) {
+    // (An error or an ack is never answered: two peers must not argue forever.)
+    to_monitor(peer, protocol::error_reply{errc::unexpected, std::string(msg.type()) + " is not for the Engine"},
+               corr);
+  }
+  settle_state();
+}
+
+void engine_machine::on_monitor_gone(const std::string& peer, std::int64_t now) {
+  catch_up(now);
+  if (!peer.empty() && peer == monitor_peer_) {
+    monitor_lost(now);
+  }
+  settle_state();
+}
+
+void engine_machine::on_central(const protocol::message& msg, std::int64_t now) {
+  catch_up(now);
+  if (const auto* a = std::get_if<protocol::record_ack>(&msg.payload)) {
+    on_record_ack(*a);
+  } else if (const auto* e = std::get_if<protocol::error_reply>(&msg.payload);
+             e != nullptr && e->code == errc::unauthenticated) {
+    on_central_unauthenticated(now);
+  }
+  // Anything else from Central (the ack of a hello, other errors) needs no action.
+  settle_state();
+}
+
+void engine_machine::on_central_connected(std::int64_t now) {
+  catch_up(now);
+  central_up_ = true;
+  central_known_ = true;
+  out_.notify("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + setup_.central_address}});
+  // A new session: whatever was offered while the link was down was dropped.
+  if (charger_.configured()) {
+    hello(now);
+  }
+  resend_unacked(now);
+  settle_state();
+}
+
+void engine_machine::on_central_disconnected(std::int64_t now) {
+  catch_up(now);
+  const bool news = central_up_ || !central_known_;  // once per outage, not per reconnect attempt
+  central_up_ = false;
+  central_known_ = true;
+  if (news) {
+    out_.notify("central", {{"status", "unreachable"},
+                            {"text", "cannot reach CENTRAL at " + setup_.central_address + ", retrying"}});
+  }
+  settle_state();
+}
+
+void engine_machine::on_central_unauthenticated(std::int64_t now) {
+  // Central restarted or expired us: introduce ourselves again, then what
+  // it has not acknowledged (same link, so the hello arrives first).
+  catch_up(now);
+  if (charger_.configured()) {
+    hello(now);
+    resend_unacked(now);
+  }
+  settle_state();
+}
+
+void engine_machine::on_rejected(const std::string& detail, std::int64_t now) {
+  catch_up(now);
+  error_notice(errc::rejected, detail);
+  settle_state();
+}
+
+void engine_machine::on_console(const result<engine_command>& parsed, std::int64_t now) {
+  if (!parsed) {
+    catch_up(now);
+    error_notice(parsed.err().code, parsed.err().message);
+    settle_state();
+    return;
+  }
+  on_console(*parsed, now);
+}
+
+void engine_machine::on_console(engine_command cmd, std::int64_t now) {
+  catch_up(now);
+  switch (cmd) {
+    case engine_command::none:
+      break;
+    case engine_command::plug:
+      if (auto st = charger_.plug(now); !st) {
+        error_notice(st.err().code, st.err().message);
+      } else {
+        out_.notify("plugged", {{"cp", cp_id()}, {"charge_id", charger_.current().charge_id}});
+        save_open();
+      }
+      break;
+    case engine_command::unplug:
+      if (auto r = charger_.unplug(now); !r) {
+        error_notice(r.err().code, r.err().message);
+      } else {
+        finish(*r);
+      }
+      break;
+    case engine_command::fault: {
+      const auto held = charger_.pending();
+      const bool was_reserved = charger_.reserved();
+      finish_if(charger_.fault(now));
+      if (was_reserved) {
+        dropped(held, to_string(end_reason::engine_fault));
+      }
+      out_.notify("fault", {{"cp", cp_id()}});
+      break;
+    }
+    case engine_command::repair:
+      charger_.repair();
+      out_.notify("repaired", {{"cp", cp_id()}});
+      break;
+    case engine_command::toggle:  // ENTER in the panel
+      on_console(charger_.faulty() ? engine_command::repair : engine_command::fault, now);
+      return;
+    case engine_command::quit:
+      quit_ = true;
+      break;
+  }
+  settle_state();
+}
+
+void engine_machine::on_tick(std::int64_t now) {
+  catch_up(now);
+  if (charger_.charging()) {
+    const auto v = charger_.current();
+    if (v.plugged && v.kwh != last_kwh_) {
+      last_kwh_ = v.kwh;
+      to_central(protocol::telemetry{cp_id(), v.charge_id, v.driver_id, charger_.next_telemetry_seq(), v.kwh,
+                                     v.amount, charger_.config()->price});
+      out_.notify("progress", {{"cp", cp_id()},
+                               {"charge_id", v.charge_id},
+                               {"driver", v.driver_id},
+                               {"kwh", v.kwh},
+                               {"amount", v.amount}});
+      save_open();
+    }
+    if (!monitor_peer_.empty() && now - monitor_seen_ms_ > monitor_silence_ms) {
+      monitor_lost(now);
+    }
+  }
+  if (now - last_resend_ms_ >= resend_every_ms) {
+    resend_unacked(now);
+  }
+  if (charger_.configured() && now - last_hello_ms_ >= hello_every_ms) {
+    hello(now);
+  }
+  settle_state();
+}
+
+std::string engine_machine::sender() const {
+  return charger_.configured() ? "engine:" + cp_id() : "engine-" + std::to_string(setup_.listen_port);
+}
+
+// ---- the Monitor's requests ------------------------------------------------------------
+
+void engine_machine::on_health(const std::string& peer, std::uint64_t corr) {
+  protocol::health_reply r;
+  r.ok = !charger_.faulty();
+  r.configured = charger_.configured();
+  r.state = charger_.state();
+  r.charging = charger_.charging();
+  if (r.charging) {
+    r.charge = charger_.current();
+  }
+  r.has_last = last_record_.has_value();
+  if (last_record_) {
+    r.last = *last_record_;
+  }
+  to_monitor(peer, std::move(r), corr);
+}
+
+void engine_machine::on_configure(const std::string& peer, std::uint64_t corr, const protocol::cp_config& c,
+                                  std::int64_t now) {
+  const bool busy = charger_.charging() || charger_.reserved();
+  if (charger_.configured() && charger_.config()->cp_id != c.cp_id && busy) {
+    to_monitor(peer, protocol::ack{false, "busy serving " + cp_id()}, corr);
+    return;
+  }
+  const bool changed = !charger_.configured() || charger_.config()->cp_id != c.cp_id ||
+                       charger_.config()->price != c.price || charger_.config()->location != c.location;
+  charger_.configure(c);
+  to_monitor(peer, protocol::ack{true, ""}, corr);
+  if (changed) {
+    out_.notify("configured", {{"cp", c.cp_id}, {"location", c.location}, {"price", c.price}});
+    hello(now);
+  }
+}
+
+void engine_machine::on_authorize(const std::string& peer, std::uint64_t corr,
+                                  const protocol::authorize_request& req, std::int64_t now) {
+  protocol::authorize_reply reply;
+  reply.cp_id = req.cp_id;
+  reply.request_id = req.request_id;
+  if (charger_.configured() && req.cp_id != cp_id()) {
+    reply.reason = "this Engine serves " + cp_id();
+    to_monitor(peer, std::move(reply), corr);
+    return;
+  }
+  const auto a = charger_.authorize(req.driver_id, req.duration_s, req.request_id, now);
+  if (!a) {
+    reply.reason = a.err().message;
+    to_monitor(peer, std::move(reply), corr);
+    return;
+  }
+  reply.ok = true;
+  reply.charge_id = a->charge_id;
+  to_monitor(peer, std::move(reply), corr);
+  if (!a->repeated) {
+    out_.notify("reserved", {{"cp", cp_id()},
+                             {"charge_id", a->charge_id},
+                             {"driver", req.driver_id},
+                             {"duration", req.duration_s},
+                             {"request_id", req.request_id}});
+  }
+}
+
+void engine_machine::on_decision(const std::string& peer, std::uint64_t corr, const protocol::authorize_decision& d,
+                                 std::int64_t now) {
+  protocol::decision_ack ack{d.cp_id, d.request_id, d.charge_id, true, ""};
+  const std::string& id = d.charge_id.empty() ? d.request_id : d.charge_id;
+  if (charger_.configured() && d.cp_id != cp_id()) {
+    ack.ok = false;
+    ack.reason = to_string(errc::wrong_cp);
+  } else if (d.confirmed) {
+    const auto started = charger_.confirm(id, now);
+    if (!started) {
+      ack.ok = false;
+      ack.reason = to_string(started.err().code);  // reservation_expired: nothing was, nothing will be supplied
+    } else if (*started) {
+      started_supply();
+    }
+  } else {
+    const auto held = charger_.pending();
+    const auto cancelled = charger_.cancel(id, now);
+    if (!cancelled) {
+      ack.ok = false;
+      ack.reason = to_string(cancelled.err().code);  // invalid_state: a confirmed charge is never taken back
+    } else if (*cancelled) {
+      dropped(held, cancelled_by_central);
+    }
+  }
+  to_monitor(peer, std::move(ack), corr);
+}
+
+void engine_machine::on_cp_command(const std::string& peer, std::uint64_t corr, const protocol::cp_command& c,
+                                   std::int64_t now) {
+  switch (c.command) {
+    case cp_order::stop: {
+      const auto held = charger_.pending();
+      const bool was_reserved = charger_.reserved();
+      finish_if(charger_.stop(now));
+      if (was_reserved) {
+        dropped(held, to_string(end_reason::stopped));
+      }
+      out_.notify("stopped", {{"cp", cp_id()}});
+      break;
+    }
+    case cp_order::resume:
+      charger_.resume();
+      out_.notify("resumed", {{"cp", cp_id()}});
+      break;
+  }
+  to_monitor(peer, protocol::ack{true, ""}, corr);
+}
+
+// ---- Central's answers --------------------------------------------------------------------
+
+void engine_machine::on_record_ack(const protocol::record_ack& a) {
+  auto it = unacked_.find({a.cp_id, a.charge_id});
+  if (it == unacked_.end()) {
+    return;
+  }
+  if (auto st = ledger_.acknowledge(a.cp_id, a.charge_id); !st) {
+    error_notice(errc::store, st.err().message);
+    return;  // resent later; Central deduplicates
+  }
+  unacked_.erase(it);
+  out_.notify("acknowledged", {{"cp", a.cp_id}, {"charge_id", a.charge_id}});
+}
+
+// ---- charges --------------------------------------------------------------------------------
+
+// A charge that was running when this process died is settled from what the
+// ledger last saw; finished ones Central never acknowledged are resent.
+void engine_machine::recover(std::int64_t now) {
+  auto loaded = ledger_.load();
+  if (!loaded) {
+    error_notice(errc::store, loaded.err().message);
+    return;
+  }
+  for (auto& r : loaded->unacknowledged) {
+    unacked_[key_of(r)] = r;
+  }
+  if (loaded->open) {
+    const auto& c = *loaded->open;
+    finish(charger::settle_interrupted(c.cp_id, c.price, c.view, c.started_ms, now));
+  }
+}
+
+void engine_machine::catch_up(std::int64_t now) {
+  auto t = charger_.tick(now);
+  if (t.expired) {
+    dropped(*t.expired, no_decision_in_time);
+  }
+  finish_if(t.finished);
+}
+
+void engine_machine::started_supply() {
+  const auto v = charger_.current();
+  out_.notify("authorized",
+              {{"cp", cp_id()}, {"charge_id", v.charge_id}, {"driver", v.driver_id}, {"duration", v.duration_s}});
+  if (v.plugged) {
+    out_.notify("plugged", {{"cp", cp_id()}, {"charge_id", v.charge_id}});
+  }
+  last_kwh_ = -1.0;
+  save_open();
+}
+
+void engine_machine::dropped(const charger::reservation& r, std::string_view why) {
+  out_.notify("cancelled", {{"cp", cp_id()}, {"charge_id", r.charge_id}, {"driver", r.driver_id}, {"reason", why}});
+}
+
+void engine_machine::save_open() {
+  if (!charger_.charging()) {
+    return;
+  }
+  const open_charge c{charger_.current(), cp_id(), charger_.config()->price, charger_.current_started_ms()};
+  if (auto st = ledger_.save_open(c); !st) {
+    error_notice(errc::store, st.err().message);
+  }
+}
+
+void engine_machine::finish(const protocol::charge_record& r) {
+  if (auto st = ledger_.save_finished(r); !st) {
+    error_notice(errc::store, st.err().message);
+  }
+  unacked_[key_of(r)] = r;
+  last_record_ = r;
+  last_kwh_ = -1.0;
+  out_.notify("finished", ticket_fields(r));
+  to_central(protocol::charge_finished{r});
+}
+
+void engine_machine::finish_if(const std::optional<protocol::charge_record>& r) {
+  if (r) {
+    finish(*r);
+  }
+}
+
+void engine_machine::monitor_lost(std::int64_t now) {
+  monitor_peer_.clear();
+  if (charger_.charging()) {
+    finish_if(charger_.end(now, end_reason::monitor_lost));
+  }
+}
+
+void engine_machine::hello(std::int64_t now) {
+  last_hello_ms_ = now;
+  to_central(protocol::engine_hello{cp_id()});
+}
+
+void engine_machine::resend_unacked(std::int64_t now) {
+  last_resend_ms_ = now;
+  for (const auto& [key, r] : unacked_) {
+    to_central(protocol::charge_finished{r});
+  }
+}
+
+// ---- small things ---------------------------------------------------------------------------
+
+std::string engine_machine::cp_id() const { return charger_.configured() ? charger_.config()->cp_id : std::string{}; }
+
+void engine_machine::error_notice(errc code, std::string message) {
+  out_.notify("error", {{"code", code}, {"message", std::move(message)}});
+}
+
+void engine_machine::settle_state() {
+  const auto s = charger_.state();
+  if (s != state_shown_) {
+    state_shown_ = s;
+    out_.notify("state", {{"cp", cp_id()}, {"state", s}});
+  }
+}
+
+} // namespace evnet::domain
