@@ -1,9 +1,11 @@
 #pragma once
 
-// EV_CP_M's core actor: authenticates its CP with Central and passes the
-// configuration to its Engine, health-checks the Engine every second and
-// reports the result to Central, relays Central's authorisations and
-// STOP/RESUME to the Engine, and starts charges at the CP itself.
+// EV_CP_M's core actor: wiring only. It hands every input (Central's and
+// the Engine's messages, link events, console lines, the 1 s tick) with the
+// time to domain::monitor_machine, which decides everything (authenticating
+// the CP, configuring and health-checking the Engine, the relays of the
+// authorisation fence and of STOP/RESUME, the local charge), and sends what
+// the machine produced to the two links and the view.
 
 #include "evnet/transport.hpp"
 
