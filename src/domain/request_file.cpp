@@ -1,6 +1,7 @@
 #include "evnet/domain/request_file.hpp"
 
 #include "evnet/domain/registry.hpp"
+#include "evnet/vocabulary.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -10,8 +11,6 @@
 namespace evnet::domain {
 
 namespace {
-
-constexpr std::int64_t max_duration_s = 86'400;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -35,7 +34,7 @@ std::vector<std::string_view> words(std::string_view line) {
 
 // Digits only: "+5", "5s" and "5.0" are refused rather than half-understood.
 std::optional<std::int64_t> parse_seconds(std::string_view text) {
-  // Six digits already exceed the limit; stopping early avoids overflow.
+  // Twelve digits are far beyond the limit; stopping early avoids overflow.
   if (text.empty() || text.size() > 12) {
     return std::nullopt;
   }
@@ -95,7 +94,8 @@ request_plan parse_request_file(std::string_view content) {
     if (w.size() == 2) {
       const auto seconds = parse_seconds(w[1]);
       if (!seconds) {
-        report("\"" + std::string(w[1]) + "\" is not a whole number of seconds between 1 and 86400");
+        report("\"" + std::string(w[1]) + "\" is not a whole number of seconds between 1 and " +
+               std::to_string(max_duration_s));
         continue;
       }
       s.duration_s = *seconds;
@@ -110,12 +110,12 @@ result<request_plan> load_request_file(const std::string& path) {
   std::error_code ec;
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path, ec)) {
-    return error{"file", "cannot read the request file " + path};
+    return error{errc::file, "cannot read the request file " + path};
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return error{"file", "cannot read the request file " + path};
+    return error{errc::file, "cannot read the request file " + path};
   }
   return parse_request_file(text.str());
 }

@@ -1,9 +1,10 @@
 #pragma once
 
-// EV_Driver's core actor: keeps a live copy of the CP table (Clone pattern:
-// snapshot, then the sequenced stream), requests charges with idempotent
-// retries, follows the running charge, acknowledges tickets (deduplicated
-// on CP + charge id) and runs batch files one service at a time.
+// EV_Driver's core actor: wiring between the transport, the console, the
+// view and domain::driver_runner, which holds every rule (the CP table by
+// the Clone pattern, charge requests with idempotent retries, the running
+// charge, ticket acknowledgement and deduplication, batch files one service
+// at a time). See include/evnet/domain/driver_runner.hpp.
 
 #include "evnet/transport.hpp"
 

@@ -107,6 +107,15 @@ BOOST_AUTO_TEST_CASE(bad_lines_are_reported_and_the_rest_still_runs) {
   BOOST_TEST(plan.errors[5].text == "VLC2 5 extra");
 }
 
+BOOST_AUTO_TEST_CASE(the_longest_duration_is_the_shared_limit) {
+  const auto limit = std::to_string(evnet::max_duration_s);
+  const auto plan = parse_request_file("ALC1 " + limit + "\nALC2 " + std::to_string(evnet::max_duration_s + 1) + "\n");
+  BOOST_REQUIRE(plan.services.size() == 1u);
+  BOOST_TEST(plan.services[0].duration_s == evnet::max_duration_s);
+  BOOST_REQUIRE(plan.errors.size() == 1u);
+  BOOST_TEST(plan.errors[0].message.find("between 1 and " + limit) != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(error_text_has_no_carriage_return) {
   const auto plan = parse_request_file("ALC1 x\r\n");
   BOOST_REQUIRE(plan.errors.size() == 1u);
@@ -132,12 +141,12 @@ BOOST_AUTO_TEST_CASE(load_errors_are_file_errors) {
   temp_dir dir;
   const auto missing = evnet::domain::load_request_file((dir.path / "missing.txt").string());
   BOOST_REQUIRE(!missing.ok());
-  BOOST_TEST(missing.err().code == "file");
+  BOOST_TEST(missing.err().code == evnet::errc::file);
   BOOST_TEST(missing.err().message.find("missing.txt") != std::string::npos);
 
   const auto directory = evnet::domain::load_request_file(dir.path.string());
   BOOST_REQUIRE(!directory.ok());
-  BOOST_TEST(directory.err().code == "file");
+  BOOST_TEST(directory.err().code == evnet::errc::file);
 }
 
 BOOST_AUTO_TEST_CASE(load_reads_a_file) {

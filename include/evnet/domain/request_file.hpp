@@ -2,8 +2,9 @@
 
 // The driver's batch file: one service per line, "CP_ID [SECONDS]".
 // Blank lines and lines starting with '#' are skipped. A bad line (an id that
-// is not valid, a duration that is not a whole number in 1..86400, extra
-// words) is reported with its line number and the rest of the file still runs.
+// is not valid, a duration that is not a whole number of seconds in
+// 1..evnet::max_duration_s, extra words) is reported with its line number and
+// the rest of the file still runs.
 
 #include "evnet/result.hpp"
 
@@ -32,7 +33,7 @@ struct request_plan {
 };
 
 request_plan parse_request_file(std::string_view content);
-// Errors: "file" when the file cannot be read.
+// Errors: errc::file when the file cannot be read.
 result<request_plan> load_request_file(const std::string& path);
 
 } // namespace evnet::domain
