@@ -1,9 +1,9 @@
 #pragma once
 
-// EV_Central's core actor: the glue between the transport (decoded
-// messages in, messages out), the pure network model, the durable store and
-// the view (events out, operator commands in). All decisions about CPs and
-// charges are made by domain::network; this actor routes and persists.
+// EV_Central's core actor: wiring between the transport (decoded messages
+// in, messages out), the view (events out, operator commands in) and
+// domain::central_machine, which makes every decision. The durable store is
+// the machine's charge_book.
 
 #include "evnet/domain/network.hpp"
 #include "evnet/store/central_store.hpp"

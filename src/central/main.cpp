@@ -2,6 +2,7 @@
 
 #include "central_actor.hpp"
 
+#include "evnet/domain/central_machine.hpp"
 #include "evnet/domain/registry.hpp"
 #include "evnet/runtime/app_shell.hpp"
 #include "evnet/runtime/cli.hpp"
@@ -67,22 +68,10 @@ int main(int argc, char** argv) {
       return fail(added.err().message);
     }
   }
-  auto registry = (*db)->load_registry();
-  auto stopped = (*db)->stopped_cps();
-  if (!registry || !stopped) {
-    return fail(!registry ? registry.err().message : stopped.err().message);
+  auto model = domain::load_network(**db);
+  if (!model) {
+    return fail(model.err().message);
   }
-  domain::network model;
-  for (auto& cp : registry->cps) {
-    model.add_cp(cp);
-  }
-  for (auto& d : registry->drivers) {
-    model.add_driver(d);
-  }
-  for (const auto& id : *stopped) {
-    (void) model.stop(id);
-  }
-  (void) model.take_changes();
 
   runtime::app_shell shell{"central", args->has("headless"), args->get("log").value_or(""),
                            [](caf::actor_system& sys) {
@@ -96,6 +85,6 @@ int main(int argc, char** argv) {
   links.router = net.add_router(runtime::tcp_bind_endpoint(*port));
   links.publisher = net.add_publisher(runtime::tcp_bind_endpoint(static_cast<std::uint16_t>(*port + 1)));
   auto core = central::spawn_central(shell.system(), links, central::central_settings{*port, db_path},
-                                     std::move(*db), std::move(model), shell.view());
+                                     std::move(*db), std::move(*model), shell.view());
   return shell.run(core, net);
 }

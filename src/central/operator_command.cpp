@@ -10,7 +10,7 @@ namespace evnet::central {
 
 namespace {
 
-error bad(std::string text) { return error{"bad_command", std::move(text)}; }
+error bad(std::string text) { return error{errc::bad_command, std::move(text)}; }
 
 } // namespace
 
@@ -29,13 +29,17 @@ result<operator_command> parse_operator_command(std::string_view line) {
     cmd.verb = operator_verb::list;
   } else if (verb == "quit" && words.size() == 1) {
     cmd.verb = operator_verb::quit;
-  } else if ((verb == "stop" || verb == "resume") && words.size() == 2) {
-    cmd.verb = verb == "stop" ? operator_verb::stop : operator_verb::resume;
-    cmd.target = words[1];
-    if (cmd.target != "all" && !domain::valid_id(cmd.target)) {
-      return bad("'" + cmd.target + "' is not a CP id");
+  } else if (const auto order = parse_cp_order(verb); order && words.size() == 2) {
+    cmd.verb = operator_verb::order;
+    cmd.order = *order;
+    cmd.all = words[1] == "all";
+    if (!cmd.all) {
+      cmd.target = words[1];
+      if (!domain::valid_id(cmd.target)) {
+        return bad("'" + cmd.target + "' is not a CP id");
+      }
     }
-  } else if (verb == "stop" || verb == "resume") {
+  } else if (parse_cp_order(verb)) {
     return bad("usage: " + verb + " <CP_ID|all>");
   } else if (verb == "add") {
     if (words.size() < 4) {

@@ -4,13 +4,11 @@ namespace evnet::domain {
 
 namespace {
 
-constexpr std::int64_t max_duration_s = 86'400;
-
 // Charges started at the CP itself carry a pseudo driver id ("@ALC1").
 bool is_local_driver(const std::string& id) { return !id.empty() && id.front() == '@'; }
 
 error not_registered(const std::string& cp_id) {
-  return error{"unknown_cp", "CP " + cp_id + " is not registered"};
+  return error{errc::unknown_cp, "CP " + cp_id + " is not registered"};
 }
 
 } // namespace
@@ -53,7 +51,7 @@ result<cp_record> network::authenticate(const std::string& cp_id) {
   // The first Monitor keeps the CP: a second one is most likely a
   // misconfigured twin, and letting it in would split the CP's control.
   if (e.condition.monitor_ok) {
-    return error{"already_connected", "CP " + cp_id + " already has a connected monitor"};
+    return error{errc::already_connected, "CP " + cp_id + " already has a connected monitor"};
   }
   e.condition.monitor_ok = true;
   // Whatever the Engine did while we could not see it is unknown; assume it
@@ -90,30 +88,18 @@ void network::engine_status(const std::string& cp_id, bool engine_ok) {
   }
 }
 
-status network::stop(const std::string& cp_id) {
-  const auto it = cps_.find(cp_id);
-  if (it == cps_.end()) {
-    return not_registered(cp_id);
-  }
-  cp_entry& e = it->second;
-  // While the CP is away the command waits for its return.
-  e.pending_command = e.condition.monitor_ok ? "" : "stop";
-  if (!e.condition.stopped) {
-    e.condition.stopped = true;
-    touch(cp_id);
-  }
-  return ok_value;
-}
+status network::stop(const std::string& cp_id) { return order(cp_id, cp_order::stop); }
 
-status network::resume(const std::string& cp_id) {
+status network::resume(const std::string& cp_id) { return order(cp_id, cp_order::resume); }
+
+status network::order(const std::string& cp_id, cp_order what) {
   const auto it = cps_.find(cp_id);
   if (it == cps_.end()) {
     return not_registered(cp_id);
   }
-  cp_entry& e = it->second;
-  e.pending_command = e.condition.monitor_ok ? "" : "resume";
-  if (e.condition.stopped) {
-    e.condition.stopped = false;
+  const bool stopped = what == cp_order::stop;
+  if (it->second.condition.stopped != stopped) {
+    it->second.condition.stopped = stopped;
     touch(cp_id);
   }
   return ok_value;
@@ -126,21 +112,22 @@ status network::can_charge(const std::string& cp_id, const std::string& driver_i
   }
   // An empty driver registry means Central runs without driver accounts.
   if (!drivers_.empty() && !is_local_driver(driver_id) && !drivers_.contains(driver_id)) {
-    return error{"unknown_driver", "driver " + driver_id + " is not registered"};
+    return error{errc::unknown_driver, "driver " + driver_id + " is not registered"};
   }
   if (duration_s < 0 || duration_s > max_duration_s) {
-    return error{"bad_duration", "a duration must be between 0 and 86400 seconds, not " + std::to_string(duration_s)};
+    return error{errc::bad_duration, "a duration must be between 0 and " + std::to_string(max_duration_s) +
+                                         " seconds, not " + std::to_string(duration_s)};
   }
   const cp_entry& e = it->second;
   switch (derive_state(e.condition)) {
   case cp_state::disconnected:
-    return error{"disconnected", "CP " + cp_id + " is disconnected"};
+    return error{errc::disconnected, "CP " + cp_id + " is disconnected"};
   case cp_state::broken:
-    return error{"broken", "CP " + cp_id + " is broken"};
+    return error{errc::broken, "CP " + cp_id + " is broken"};
   case cp_state::out_of_order:
-    return error{"out_of_order", "CP " + cp_id + " is out of order"};
+    return error{errc::out_of_order, "CP " + cp_id + " is out of order"};
   case cp_state::busy:
-    return error{"busy", "CP " + cp_id + " is busy"};
+    return error{errc::busy, "CP " + cp_id + " is busy"};
   case cp_state::active:
     break;
   }
@@ -157,7 +144,7 @@ void network::charge_started(const std::string& cp_id, session s) {
   touch(cp_id);
 }
 
-bool network::charge_progress(const protocol::telemetry& t) {
+bool network::charge_progress(const protocol::telemetry& t, bool adoptable) {
   const auto it = cps_.find(t.cp_id);
   if (it == cps_.end()) {
     return false;
@@ -165,7 +152,7 @@ bool network::charge_progress(const protocol::telemetry& t) {
   if (!it->second.charge) {
     // Central restarted while this CP was charging: the Engine's reports are
     // the truth, so the charge is adopted and the CP shows BUSY again.
-    if (!it->second.condition.monitor_ok || t.charge_id.empty()) {
+    if (!adoptable || !it->second.condition.monitor_ok || t.charge_id.empty()) {
       return false;
     }
     session adopted;
@@ -204,19 +191,31 @@ void network::charge_finished(const protocol::charge_record& r) {
   touch(r.cp_id);
 }
 
+std::optional<session> network::charge_dropped(const std::string& cp_id, const std::string& charge_id) {
+  const auto it = cps_.find(cp_id);
+  if (it == cps_.end() || !it->second.charge || it->second.charge->charge_id != charge_id) {
+    return std::nullopt;
+  }
+  std::optional<session> ended = std::move(it->second.charge);
+  it->second.charge.reset();
+  it->second.condition.charging = false;
+  touch(cp_id);
+  return ended;
+}
+
 protocol::cp_info network::info(const std::string& cp_id) const {
   protocol::cp_info out;
   out.cp_id = cp_id;
   const auto it = cps_.find(cp_id);
   if (it == cps_.end()) {
-    out.state = std::string(to_string(cp_state::disconnected));
+    out.state = cp_state::disconnected;
     return out;
   }
   const cp_entry& e = it->second;
   const cp_state state = derive_state(e.condition);
   out.location = e.record.location;
   out.price = e.record.price;
-  out.state = std::string(to_string(state));
+  out.state = state;
   if (state == cp_state::busy && e.charge) {
     out.driver_id = e.charge->driver_id;
     out.kwh = e.charge->kwh;

@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS tickets (
   FOREIGN KEY (cp_id, charge_id) REFERENCES charges (cp_id, charge_id)
 );
 CREATE INDEX IF NOT EXISTS tickets_owed ON tickets (driver_id, delivered);
+CREATE TABLE IF NOT EXISTS answers (
+  driver_id  TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  cp_id      TEXT NOT NULL,
+  charge_id  TEXT NOT NULL,
+  PRIMARY KEY (driver_id, request_id)
+);
+CREATE INDEX IF NOT EXISTS answers_by_charge ON answers (cp_id, charge_id);
 CREATE TABLE IF NOT EXISTS stopped_cps (
   cp_id TEXT PRIMARY KEY
 );
@@ -127,7 +135,7 @@ result<int> central_store::seed(const domain::seed& s) {
   return added;
 }
 
-result<int> central_store::add_cp(const domain::cp_record& r) {
+result<bool> central_store::add_cp(const domain::cp_record& r) {
   auto tx = sql::transaction::begin(impl_->db, "register CP " + r.id);
   if (!tx) {
     return tx.err();
@@ -148,7 +156,7 @@ result<int> central_store::add_cp(const domain::cp_record& r) {
   if (auto done = tx->commit(); !done) {
     return done.err();
   }
-  return *inserted ? 1 : 0;
+  return *inserted;
 }
 
 result<domain::seed> central_store::load_registry() {
@@ -214,6 +222,45 @@ result<std::vector<protocol::charge_record>> central_store::charges() {
     return s.err();
   }
   return sql::collect<protocol::charge_record>(*s, charge_rows::read);
+}
+
+result<bool> central_store::knows_charge(const std::string& cp_id, const std::string& charge_id) {
+  auto s = impl_->db.prepare("SELECT 1 FROM charges WHERE cp_id = ?1 AND charge_id = ?2 UNION ALL "
+                             "SELECT 1 FROM answers WHERE cp_id = ?1 AND charge_id = ?2",
+                             "look up charge " + cp_id + "/" + charge_id);
+  if (!s) {
+    return s.err();
+  }
+  s->bind(1, cp_id).bind(2, charge_id);
+  return s->step();
+}
+
+status central_store::record_yes(const protocol::charge_request& req, const std::string& charge_id) {
+  auto s = impl_->db.prepare(
+      "INSERT OR IGNORE INTO answers (driver_id, request_id, cp_id, charge_id) VALUES (?1, ?2, ?3, ?4)",
+      "record the yes to " + req.driver_id + "/" + req.request_id);
+  if (!s) {
+    return s.err();
+  }
+  return s->bind(1, req.driver_id).bind(2, req.request_id).bind(3, req.cp_id).bind(4, charge_id).run();
+}
+
+result<std::optional<protocol::charge_reply>> central_store::yes_for(const std::string& driver_id,
+                                                                     const std::string& request_id) {
+  auto s = impl_->db.prepare("SELECT cp_id, charge_id FROM answers WHERE driver_id = ?1 AND request_id = ?2",
+                             "look up the answer to " + driver_id + "/" + request_id);
+  if (!s) {
+    return s.err();
+  }
+  s->bind(1, driver_id).bind(2, request_id);
+  auto row = s->step();
+  if (!row) {
+    return row.err();
+  }
+  if (!*row) {
+    return std::optional<protocol::charge_reply>{};
+  }
+  return std::optional<protocol::charge_reply>(protocol::charge_reply{true, "", s->text(0), s->text(1), request_id});
 }
 
 result<std::vector<protocol::charge_record>> central_store::undelivered_tickets(const std::string& driver_id) {

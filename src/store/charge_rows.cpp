@@ -38,11 +38,11 @@ status insert(sql::connection& db, std::string_view table, const protocol::charg
       .bind(6, r.amount)
       .bind(7, r.start_ms)
       .bind(8, r.end_ms)
-      .bind(9, r.reason)
+      .bind(9, std::string(to_string(r.reason)))
       .run();
 }
 
-protocol::charge_record read(const sql::statement& row) {
+result<protocol::charge_record> read(const sql::statement& row) {
   protocol::charge_record r;
   r.cp_id = row.text(0);
   r.charge_id = row.text(1);
@@ -52,7 +52,12 @@ protocol::charge_record read(const sql::statement& row) {
   r.amount = row.real(5);
   r.start_ms = row.integer(6);
   r.end_ms = row.integer(7);
-  r.reason = row.text(8);
+  const auto reason = row.text(8);
+  const auto parsed = parse_end_reason(reason);
+  if (!parsed) {
+    return error{errc::store, "charge " + r.cp_id + "/" + r.charge_id + " has an unknown reason '" + reason + "'"};
+  }
+  r.reason = *parsed;
   return r;
 }
 

@@ -25,6 +25,8 @@ std::string columns(std::string_view qualifier = {});
 status insert(sql::connection& db, std::string_view table, const protocol::charge_record& r, const std::string& what);
 
 // The record in the current row of a statement that selected columns().
-protocol::charge_record read(const sql::statement& row);
+// The reason is stored as its vocabulary spelling; a row with a reason that
+// is not one is an error (errc::store), never a silently different reason.
+result<protocol::charge_record> read(const sql::statement& row);
 
 } // namespace evnet::store::charge_rows

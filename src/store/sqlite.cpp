@@ -6,7 +6,7 @@ namespace evnet::store::sql {
 
 error store_error(const std::string& what, sqlite3* db) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-  return error{"store", what + ": " + detail};
+  return error{errc::store, what + ": " + detail};
 }
 
 // ---- connection -------------------------------------------------------------
@@ -57,7 +57,7 @@ connection::~connection() { sqlite3_close_v2(db_); }
 status connection::exec(const std::string& sql, const std::string& what) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    error e{"store", what + ": " + (message != nullptr ? message : sqlite3_errmsg(db_))};
+    error e{errc::store, what + ": " + (message != nullptr ? message : sqlite3_errmsg(db_))};
     sqlite3_free(message);
     return e;
   }
@@ -120,7 +120,7 @@ statement& statement::bind(int index, double number) {
 
 result<bool> statement::step() {
   if (bind_error_ != SQLITE_OK) {
-    return error{"store", what_ + ": " + sqlite3_errstr(bind_error_)};
+    return error{errc::store, what_ + ": " + sqlite3_errstr(bind_error_)};
   }
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <vector>
 
@@ -82,7 +83,8 @@ private:
   int bind_error_ = SQLITE_OK;
 };
 
-// Steps a query to its end and turns each row into a T with `read`.
+// Steps a query to its end and turns each row into a T with `read`, which
+// returns a T or a result<T> (a row it cannot read stops the query).
 template <class T, class Read>
 result<std::vector<T>> collect(statement& s, Read read) {
   std::vector<T> out;
@@ -94,7 +96,15 @@ result<std::vector<T>> collect(statement& s, Read read) {
     if (!*row) {
       return out;
     }
-    out.push_back(read(s));
+    if constexpr (std::is_same_v<std::decay_t<decltype(read(s))>, result<T>>) {
+      auto value = read(s);
+      if (!value) {
+        return value.err();
+      }
+      out.push_back(std::move(*value));
+    } else {
+      out.push_back(read(s));
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+using evnet::cp_state;
+using evnet::errc;
 using evnet::domain::cp_record;
 using evnet::domain::driver_record;
 using evnet::domain::network;
@@ -31,10 +33,10 @@ struct fixture {
     BOOST_REQUIRE(net.authenticate(id).ok());
     net.take_changes();
   }
-  std::string state(const std::string& id) const { return net.info(id).state; }
+  cp_state state(const std::string& id) const { return net.info(id).state; }
   std::string refusal(const std::string& cp, const std::string& driver, std::int64_t duration = 0) const {
     const auto s = net.can_charge(cp, driver, duration);
-    return s.ok() ? "ok" : s.err().code;
+    return s.ok() ? "ok" : std::string(to_string(s.err().code));
   }
   void start(const std::string& cp, const std::string& charge_id, const std::string& driver = "D1") {
     session s;
@@ -95,7 +97,7 @@ BOOST_AUTO_TEST_CASE(add_cp_replaces_location_and_price_and_marks_change) {
   BOOST_TEST(info.location == "C/ Nueva 1, Alicante");
   BOOST_TEST(info.price == 0.50);
   // The connection survives a price change.
-  BOOST_TEST(info.state == "ACTIVE");
+  BOOST_TEST(info.state == cp_state::active);
   // Re-adding identical data is not a change.
   net.add_cp({"ALC1", "C/ Nueva 1, Alicante", 0.50});
   BOOST_TEST(net.take_changes().empty());
@@ -104,7 +106,7 @@ BOOST_AUTO_TEST_CASE(add_cp_replaces_location_and_price_and_marks_change) {
 BOOST_AUTO_TEST_CASE(new_cps_are_disconnected_and_reported_as_changes) {
   net.add_cp({"VLC1", "Valencia", 0.38});
   BOOST_TEST((net.take_changes() == ids{"VLC1"}));
-  BOOST_TEST(state("VLC1") == "DISCONNECTED");
+  BOOST_TEST(state("VLC1") == cp_state::disconnected);
   BOOST_TEST(net.take_changes().empty());
 }
 
@@ -116,14 +118,14 @@ BOOST_AUTO_TEST_CASE(authenticate_returns_the_record) {
   const auto r = net.authenticate("ALC1");
   BOOST_REQUIRE(r.ok());
   BOOST_TEST((*r == cp_record{"ALC1", "C/ Italia 5, Alicante", 0.35}));
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
 }
 
 BOOST_AUTO_TEST_CASE(authenticate_unknown_cp) {
   const auto r = net.authenticate("ALC9");
   BOOST_REQUIRE(!r.ok());
-  BOOST_TEST(r.err().code == "unknown_cp");
+  BOOST_TEST(r.err().code == errc::unknown_cp);
   BOOST_TEST(r.err().message == "CP ALC9 is not registered");
   BOOST_TEST(net.take_changes().empty());
 }
@@ -132,19 +134,19 @@ BOOST_AUTO_TEST_CASE(second_monitor_is_refused_and_first_keeps_the_cp) {
   connect("ALC1");
   const auto second = net.authenticate("ALC1");
   BOOST_REQUIRE(!second.ok());
-  BOOST_TEST(second.err().code == "already_connected");
+  BOOST_TEST(second.err().code == errc::already_connected);
   BOOST_TEST(second.err().message.find("ALC1") != std::string::npos);
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST(net.take_changes().empty());
 }
 
 BOOST_AUTO_TEST_CASE(reconnect_after_loss_is_allowed) {
   connect("ALC1");
   BOOST_TEST(!net.monitor_lost("ALC1").has_value());
-  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  BOOST_TEST(state("ALC1") == cp_state::disconnected);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   BOOST_TEST(net.authenticate("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
 }
 
 BOOST_AUTO_TEST_CASE(monitor_lost_returns_and_clears_the_session) {
@@ -157,14 +159,14 @@ BOOST_AUTO_TEST_CASE(monitor_lost_returns_and_clears_the_session) {
   BOOST_TEST(lost->driver_id == "D1");
   BOOST_TEST(!net.find("ALC1")->charge.has_value());
   BOOST_TEST(!net.find("ALC1")->condition.monitor_ok);
-  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  BOOST_TEST(state("ALC1") == cp_state::disconnected);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   // Losing it again reports nothing more.
   BOOST_TEST(!net.monitor_lost("ALC1").has_value());
   BOOST_TEST(net.take_changes().empty());
   // After the return the CP is free.
   connect("ALC1");
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
 }
 
 BOOST_AUTO_TEST_CASE(monitor_lost_for_unknown_cp_is_harmless) {
@@ -175,13 +177,13 @@ BOOST_AUTO_TEST_CASE(monitor_lost_for_unknown_cp_is_harmless) {
 BOOST_AUTO_TEST_CASE(engine_status_drives_broken) {
   connect("ALC1");
   net.engine_status("ALC1", false);
-  BOOST_TEST(state("ALC1") == "BROKEN");
+  BOOST_TEST(state("ALC1") == cp_state::broken);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   // Periodic repeats of the same health are not changes.
   net.engine_status("ALC1", false);
   BOOST_TEST(net.take_changes().empty());
   net.engine_status("ALC1", true);
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   net.engine_status("ALC9", false);  // unknown: ignored
   BOOST_TEST(net.take_changes().empty());
@@ -191,7 +193,7 @@ BOOST_AUTO_TEST_CASE(disconnected_hides_broken_engine) {
   connect("ALC1");
   net.engine_status("ALC1", false);
   net.monitor_lost("ALC1");
-  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  BOOST_TEST(state("ALC1") == cp_state::disconnected);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -201,54 +203,60 @@ BOOST_FIXTURE_TEST_SUITE(commands, fixture)
 BOOST_AUTO_TEST_CASE(stop_and_resume_connected) {
   connect("ALC1");
   BOOST_TEST(net.stop("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "OUT_OF_ORDER");
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
-  BOOST_TEST(net.find("ALC1")->pending_command.empty());
   // Idempotent: no second change.
   BOOST_TEST(net.stop("ALC1").ok());
   BOOST_TEST(net.take_changes().empty());
   BOOST_TEST(net.resume("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   BOOST_TEST(net.resume("ALC1").ok());
   BOOST_TEST(net.take_changes().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_order_is_stop_or_resume) {
+  connect("ALC1");
+  BOOST_TEST(net.order("ALC1", evnet::cp_order::stop).ok());
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
+  BOOST_TEST(net.order("ALC1", evnet::cp_order::resume).ok());
+  BOOST_TEST(state("ALC1") == cp_state::active);
+  BOOST_TEST(net.order("ALC9", evnet::cp_order::stop).err().code == errc::unknown_cp);
 }
 
 BOOST_AUTO_TEST_CASE(stop_unknown_cp) {
   const auto s = net.stop("ALC9");
   BOOST_REQUIRE(!s.ok());
-  BOOST_TEST(s.err().code == "unknown_cp");
+  BOOST_TEST(s.err().code == errc::unknown_cp);
   BOOST_TEST(s.err().message == "CP ALC9 is not registered");
   const auto r = net.resume("ALC9");
   BOOST_REQUIRE(!r.ok());
-  BOOST_TEST(r.err().code == "unknown_cp");
+  BOOST_TEST(r.err().code == errc::unknown_cp);
 }
 
 BOOST_AUTO_TEST_CASE(stop_while_disconnected_applies_on_return) {
   BOOST_TEST(net.stop("ALC1").ok());
   BOOST_TEST(net.find("ALC1")->condition.stopped);
-  BOOST_TEST(net.find("ALC1")->pending_command == "stop");
-  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  BOOST_TEST(state("ALC1") == cp_state::disconnected);
   BOOST_TEST(net.authenticate("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "OUT_OF_ORDER");
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
 
   net.monitor_lost("ALC1");
   BOOST_TEST(net.resume("ALC1").ok());
   BOOST_TEST(!net.find("ALC1")->condition.stopped);
-  BOOST_TEST(net.find("ALC1")->pending_command == "resume");
   BOOST_TEST(net.authenticate("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
 }
 
 BOOST_AUTO_TEST_CASE(stop_while_charging_keeps_session_until_finished) {
   connect("ALC1");
   start("ALC1", "c-1");
   BOOST_TEST(net.stop("ALC1").ok());
-  BOOST_TEST(state("ALC1") == "OUT_OF_ORDER");
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
   BOOST_TEST(net.find("ALC1")->charge.has_value());
   net.charge_finished(record("ALC1", "c-1"));
   BOOST_TEST(!net.find("ALC1")->charge.has_value());
-  BOOST_TEST(state("ALC1") == "OUT_OF_ORDER");
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -341,7 +349,7 @@ BOOST_AUTO_TEST_CASE(can_charge_changes_nothing) {
   BOOST_TEST(refusal("ALC1", "D1") == "ok");
   BOOST_TEST(refusal("ALC1", "D1") == "ok");
   BOOST_TEST(net.take_changes().empty());
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -353,7 +361,7 @@ BOOST_AUTO_TEST_CASE(charge_started_makes_the_cp_busy_with_driver_figures) {
   start("ALC1", "c-1", "D2");
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   const auto info = net.info("ALC1");
-  BOOST_TEST(info.state == "BUSY");
+  BOOST_TEST(info.state == cp_state::busy);
   BOOST_TEST(info.driver_id == "D2");
   BOOST_TEST(info.kwh == 0.0);
   BOOST_TEST(info.amount == 0.0);
@@ -387,16 +395,40 @@ BOOST_AUTO_TEST_CASE(progress_of_an_unknown_charge_is_adopted_only_when_connecte
   // As after a Central restart: the Engine is still supplying a charge that
   // the fresh model never saw start.
   BOOST_TEST(!net.charge_progress(tele("ALC1", "c-7", 5, 5.0, 1.75)));  // Monitor not back yet
-  BOOST_TEST(state("ALC1") == "DISCONNECTED");
+  BOOST_TEST(state("ALC1") == cp_state::disconnected);
   connect("ALC1");
   BOOST_TEST(net.charge_progress(tele("ALC1", "c-7", 6, 6.0, 2.10)));
-  BOOST_TEST(state("ALC1") == "BUSY");
+  BOOST_TEST(state("ALC1") == cp_state::busy);
   BOOST_TEST(net.info("ALC1").driver_id == "D1");
   BOOST_TEST(net.info("ALC1").kwh == 6.0);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   net.charge_finished(record("ALC1", "c-7"));
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST(!net.charge_progress(tele("ALC1", "", 1, 1.0, 0.35)));  // no charge id: nothing to adopt
+}
+
+BOOST_AUTO_TEST_CASE(a_charge_the_fence_refused_is_never_adopted) {
+  connect("ALC1");
+  BOOST_TEST(!net.charge_progress(tele("ALC1", "c-refused", 1, 1.0, 0.35), /*adoptable=*/false));
+  BOOST_TEST(state("ALC1") == cp_state::active);
+  BOOST_TEST(net.take_changes().empty());
+  // The running charge still progresses: adoption is about unknown charges.
+  start("ALC1", "c-1");
+  BOOST_TEST(net.charge_progress(tele("ALC1", "c-1", 1, 1.0, 0.35), /*adoptable=*/false));
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_charge_frees_the_cp_only_if_it_is_the_running_one) {
+  connect("ALC1");
+  start("ALC1", "c-1");
+  net.take_changes();
+  BOOST_TEST(!net.charge_dropped("ALC1", "c-0").has_value());
+  BOOST_TEST(!net.charge_dropped("ALC9", "c-1").has_value());
+  BOOST_TEST(state("ALC1") == cp_state::busy);
+  const auto dropped = net.charge_dropped("ALC1", "c-1");
+  BOOST_REQUIRE(dropped.has_value());
+  BOOST_TEST(dropped->driver_id == "D1");
+  BOOST_TEST(state("ALC1") == cp_state::active);
+  BOOST_TEST((net.take_changes() == ids{"ALC1"}));
 }
 
 BOOST_AUTO_TEST_CASE(progress_with_same_figures_is_not_a_change) {
@@ -414,10 +446,10 @@ BOOST_AUTO_TEST_CASE(charge_finished_frees_the_cp_only_for_its_own_charge) {
   start("ALC1", "c-2");
   net.take_changes();
   net.charge_finished(record("ALC1", "c-1"));  // an older charge's late record
-  BOOST_TEST(state("ALC1") == "BUSY");
+  BOOST_TEST(state("ALC1") == cp_state::busy);
   BOOST_TEST(net.take_changes().empty());
   net.charge_finished(record("ALC1", "c-2"));
-  BOOST_TEST(state("ALC1") == "ACTIVE");
+  BOOST_TEST(state("ALC1") == cp_state::active);
   BOOST_TEST((net.take_changes() == ids{"ALC1"}));
   const auto info = net.info("ALC1");
   BOOST_TEST(info.driver_id.empty());
@@ -435,7 +467,7 @@ BOOST_AUTO_TEST_CASE(driver_figures_only_while_busy) {
   BOOST_TEST(net.charge_progress(tele("ALC1", "c-1", 1, 2.0, 0.70)));
   net.engine_status("ALC1", false);
   const auto info = net.info("ALC1");
-  BOOST_TEST(info.state == "BROKEN");
+  BOOST_TEST(info.state == cp_state::broken);
   BOOST_TEST(info.driver_id.empty());
   BOOST_TEST(info.kwh == 0.0);
 }
@@ -456,19 +488,19 @@ BOOST_AUTO_TEST_CASE(snapshot_lists_every_cp_in_id_order) {
   const auto all = net.snapshot();
   BOOST_REQUIRE(all.size() == 3u);
   BOOST_TEST(all[0].cp_id == "ALC0");
-  BOOST_TEST(all[0].state == "DISCONNECTED");
+  BOOST_TEST(all[0].state == cp_state::disconnected);
   BOOST_TEST(all[1].cp_id == "ALC1");
   BOOST_TEST(all[1].location == "C/ Italia 5, Alicante");
   BOOST_TEST(all[1].price == 0.35);
-  BOOST_TEST(all[1].state == "DISCONNECTED");
+  BOOST_TEST(all[1].state == cp_state::disconnected);
   BOOST_TEST(all[2].cp_id == "MAD1");
-  BOOST_TEST(all[2].state == "ACTIVE");
+  BOOST_TEST(all[2].state == cp_state::active);
 }
 
 BOOST_AUTO_TEST_CASE(info_for_unknown_cp) {
   const auto info = net.info("ALC9");
   BOOST_TEST(info.cp_id == "ALC9");
-  BOOST_TEST(info.state == "DISCONNECTED");
+  BOOST_TEST(info.state == cp_state::disconnected);
   BOOST_TEST(info.location.empty());
 }
 

@@ -39,7 +39,7 @@ charge_record make_charge(const std::string& cp, const std::string& id, const st
   r.amount = amount;
   r.start_ms = 1'700'000'000'000;
   r.end_ms = 1'700'000'007'000;
-  r.reason = "completed";
+  r.reason = evnet::end_reason::completed;
   return r;
 }
 
@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(creates_the_file_in_wal_mode) {
   }
   BOOST_TEST(std::filesystem::exists(path));
   BOOST_TEST(text_scalar(path, "PRAGMA journal_mode") == "wal");
-  for (const char* table : {"cps", "drivers", "charges", "tickets", "stopped_cps", "events"}) {
+  for (const char* table : {"cps", "drivers", "charges", "tickets", "answers", "stopped_cps", "events"}) {
     BOOST_TEST_CONTEXT(table) {
       BOOST_TEST(scalar(path, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table +
                                   "'") == 1);
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(creates_the_file_in_wal_mode) {
 BOOST_AUTO_TEST_CASE(an_unwritable_location_is_a_store_error) {
   const auto s = central_store::open(dir.file("no/such/dir/central.db"));
   BOOST_REQUIRE(!s.ok());
-  BOOST_TEST(s.err().code == "store");
+  BOOST_TEST(s.err().code == evnet::errc::store);
   BOOST_TEST(s.err().message.find("no/such/dir") != std::string::npos);
 }
 
@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_a_store_error) {
   std::ofstream(path, std::ios::binary) << std::string(4096, 'x');
   const auto s = central_store::open(path);
   BOOST_REQUIRE(!s.ok());
-  BOOST_TEST(s.err().code == "store");
+  BOOST_TEST(s.err().code == evnet::errc::store);
   BOOST_TEST(!s.err().message.empty());
 }
 
@@ -166,10 +166,10 @@ BOOST_AUTO_TEST_CASE(add_cp_inserts_or_updates) {
   BOOST_REQUIRE(s->seed(shipped).ok());
   const auto updated = s->add_cp({"ALC1", "C/ Nueva 1, Alicante", 0.50});
   BOOST_REQUIRE(updated.ok());
-  BOOST_TEST(*updated == 0);
+  BOOST_TEST(!*updated);
   const auto inserted = s->add_cp({"SVQ1", "Av. de la Constitucion 16, Sevilla", 0.48});
   BOOST_REQUIRE(inserted.ok());
-  BOOST_TEST(*inserted == 1);
+  BOOST_TEST(*inserted);
   s.reset();
 
   const auto reg = open()->load_registry();
@@ -288,6 +288,79 @@ BOOST_AUTO_TEST_CASE(a_duplicate_does_not_resurrect_a_delivered_ticket) {
   const auto owed = s->undelivered_tickets("D1");
   BOOST_REQUIRE(owed.ok());
   BOOST_TEST(owed->empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_reason_is_stored_as_its_spelling_and_read_back_as_the_enum) {
+  auto s = open();
+  auto r = make_charge("ALC1", "stopped", "D1", 3, 0.35, 1.05);
+  r.reason = evnet::end_reason::stopped;
+  BOOST_REQUIRE(s->record_charge(r).ok());
+  BOOST_TEST(text_scalar(path, "SELECT reason FROM charges WHERE charge_id = 'stopped'") == "stopped by CENTRAL");
+  const auto all = s->charges();
+  BOOST_REQUIRE(all.ok());
+  BOOST_REQUIRE(all->size() == 1u);
+  BOOST_TEST((*all)[0].reason == evnet::end_reason::stopped);
+}
+
+BOOST_AUTO_TEST_CASE(a_row_with_an_unknown_reason_is_a_store_error_not_another_reason) {
+  auto s = open();
+  BOOST_REQUIRE(s->record_charge(make_charge("ALC1", "odd", "D1", 3, 0.35, 1.05)).ok());
+  {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, "UPDATE charges SET reason = 'gremlins'", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto all = s->charges();
+  BOOST_REQUIRE(!all.ok());
+  BOOST_TEST(all.err().code == evnet::errc::store);
+  BOOST_TEST(all.err().message.find("gremlins") != std::string::npos, all.err().message);
+  const auto owed = s->undelivered_tickets("D1");
+  BOOST_TEST(!owed.ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_yes_survives_reopen_and_a_charge_is_found_by_its_key) {
+  {
+    auto s = open();
+    const evnet::protocol::charge_request req{"D1", "ALC1", 5, "D1-1"};
+    BOOST_REQUIRE(s->record_yes(req, "c-7").ok());
+    BOOST_REQUIRE(s->record_yes(req, "c-8").ok());  // the first yes stands
+  }
+  BOOST_TEST(!*open()->knows_charge("ALC1", "c-8"));
+  {
+    auto s = open();
+    BOOST_REQUIRE(s->record_charge(make_charge("ALC1", "c-7", "D1", 1, 0.35, 0.35)).ok());
+  }
+  auto s = open();
+  const auto yes = s->yes_for("D1", "D1-1");
+  BOOST_REQUIRE(yes.ok());
+  BOOST_REQUIRE(yes->has_value());
+  BOOST_TEST((*yes)->ok);
+  BOOST_TEST((*yes)->cp_id == "ALC1");
+  BOOST_TEST((*yes)->charge_id == "c-7");
+  BOOST_TEST((*yes)->request_id == "D1-1");
+  const auto none = s->yes_for("D2", "D1-1");
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(!none->has_value());
+  BOOST_TEST(*s->knows_charge("ALC1", "c-7"));
+  BOOST_TEST(!*s->knows_charge("MAD1", "c-7"));
+  BOOST_TEST(!*s->knows_charge("ALC1", "c-8"));
+  BOOST_REQUIRE(s->record_yes({"D2", "MAD1", 0, "D2-1"}, "m-1").ok());
+  BOOST_TEST(*s->knows_charge("MAD1", "m-1"));  // confirmed, not finished yet
+}
+
+BOOST_AUTO_TEST_CASE(the_store_is_a_charge_book) {
+  auto s = open();
+  evnet::domain::charge_book& book = *s;
+  BOOST_REQUIRE(book.add_cp({"ALC1", "C/ Italia 5, Alicante", 0.35}).ok());
+  BOOST_REQUIRE(book.set_stopped("ALC1", true).ok());
+  const auto stopped = book.stopped_cps();
+  BOOST_REQUIRE(stopped.ok());
+  BOOST_TEST((*stopped == std::vector<std::string>{"ALC1"}));
+  const auto recorded = book.record_charge(make_charge("ALC1", "a", "D1", 1, 0.35, 0.35));
+  BOOST_REQUIRE(recorded.ok());
+  BOOST_TEST(*recorded);
+  BOOST_TEST(book.log_event("message", "hello").ok());
 }
 
 BOOST_AUTO_TEST_CASE(committed_writes_are_visible_to_another_connection_at_once) {

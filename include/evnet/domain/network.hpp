@@ -1,8 +1,9 @@
 #pragma once
 
 // Central's model of the whole network: every CP's facts, the charge running
-// on each, and the rules for admitting a charge. Pure C++: the Central actor
-// feeds it decoded messages and turns its answers into messages.
+// on each, and the rules for admitting a charge. Pure C++: the Central
+// machine (central_machine.hpp) feeds it decoded messages and turns its
+// answers into messages.
 //
 // Every mutation that changes what a CP looks like marks it changed;
 // take_changes() hands those ids to the caller, which publishes them.
@@ -38,7 +39,6 @@ struct cp_entry {
   cp_record record;
   cp_condition condition;
   std::optional<session> charge;
-  std::string pending_command;  // "stop"/"resume" decided while the CP was away
 };
 
 class network {
@@ -51,31 +51,39 @@ public:
   const cp_entry* find(const std::string& id) const;
   std::vector<std::string> cp_ids() const;  // sorted
 
-  // A Monitor asks to authenticate `cp_id`. Errors: "unknown_cp",
-  // "already_connected" (another Monitor holds the CP; the first keeps it).
+  // A Monitor asks to authenticate `cp_id`. Errors: errc::unknown_cp,
+  // errc::already_connected (another Monitor holds the CP; the first keeps it).
   result<cp_record> authenticate(const std::string& cp_id);
   // The Monitor's link is gone. Returns the session that was running, if any.
   std::optional<session> monitor_lost(const std::string& cp_id);
   // The Monitor's periodic health report.
   void engine_status(const std::string& cp_id, bool engine_ok);
 
-  // Operator commands. Errors: "unknown_cp". Idempotent.
+  // Operator orders. Errors: errc::unknown_cp. Idempotent. The order holds
+  // while the CP is away (its Monitor is told when it returns).
   status stop(const std::string& cp_id);
   status resume(const std::string& cp_id);
 
-  // May `driver_id` charge at `cp_id` now? Errors: "unknown_cp",
-  // "unknown_driver" (when drivers are registered and this one is not;
-  // local charges pass driver ids starting with '@'), "disconnected",
-  // "broken", "out_of_order", "busy", "bad_duration".
+  status order(const std::string& cp_id, cp_order what);
+
+  // May `driver_id` charge at `cp_id` now? Errors (errc): unknown_cp,
+  // unknown_driver (when drivers are registered and this one is not;
+  // local charges pass driver ids starting with '@'), disconnected,
+  // broken, out_of_order, busy, bad_duration (beyond evnet::max_duration_s).
   status can_charge(const std::string& cp_id, const std::string& driver_id, std::int64_t duration_s) const;
   // The CP authorised the charge; the CP is BUSY from now on.
   void charge_started(const std::string& cp_id, session s);
   // Live figures from the Engine. Ignored unless it matches the running
   // charge and its seq is newer. A charge Central does not know (it
-  // restarted meanwhile) is adopted while the CP's Monitor is connected.
-  bool charge_progress(const protocol::telemetry& t);
+  // restarted meanwhile) is adopted while the CP's Monitor is connected and
+  // only when `adoptable`: the caller asks the authorisation fence, which
+  // never lets a refused charge be adopted.
+  bool charge_progress(const protocol::telemetry& t, bool adoptable = true);
   // The Engine reported the charge finished; the CP is free again.
   void charge_finished(const protocol::charge_record& r);
+  // The announced charge never ran (the CP dropped a late confirmation):
+  // the CP is free again. Returns the session ended, if it was running.
+  std::optional<session> charge_dropped(const std::string& cp_id, const std::string& charge_id);
 
   protocol::cp_info info(const std::string& cp_id) const;
   std::vector<protocol::cp_info> snapshot() const;

@@ -1,0 +1,684 @@
+#include "evnet/domain/central_machine.hpp"
+
+#include <cstdio>
+#include <type_traits>
+
+namespace evnet::domain {
+
+namespace {
+
+// Charges started at the CP itself carry a pseudo driver id ("@ALC1"): no
+// ticket goes to anybody.
+bool is_local_driver(const std::string& id) { return !id.empty() && id.front() == '@'; }
+
+std::string spelled(cp_order o) { return std::string(to_string(o)); }
+
+// How protocol values look in Central's events (docs/HEADLESS.md).
+json::object cp_fields(const protocol::cp_info& cp) {
+  return json::object{{"cp", cp.cp_id},          {"location", cp.location},  {"price", cp.price},
+                      {"state", cp.state}, {"driver", cp.driver_id}, {"kwh", cp.kwh},
+                      {"amount", cp.amount}};
+}
+
+json::object ticket_fields(const protocol::charge_record& r) {
+  return json::object{{"cp", r.cp_id},       {"charge_id", r.charge_id}, {"driver", r.driver_id},
+                      {"kwh", r.kwh},        {"price", r.price},         {"amount", r.amount},
+                      {"start", r.start_ms}, {"end", r.end_ms},          {"reason", r.reason}};
+}
+
+protocol::charge_request request_of(const protocol::authorize_request& a) {
+  return protocol::charge_request{a.driver_id, a.cp_id, a.duration_s, a.request_id};
+}
+
+} // namespace
+
+// ---- memory_book ---------------------------------------------------------------
+
+status memory_book::refuse_if_failing() const {
+  if (failing) {
+    return error{errc::store, "the book is failing"};
+  }
+  return ok_value;
+}
+
+result<seed> memory_book::load_registry() { return registry_; }
+
+result<std::vector<std::string>> memory_book::stopped_cps() {
+  return std::vector<std::string>(stopped_.begin(), stopped_.end());
+}
+
+result<bool> memory_book::record_charge(const protocol::charge_record& r) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st.err();
+  }
+  const auto [it, inserted] = charges_.try_emplace({r.cp_id, r.charge_id}, r);
+  if (inserted && !is_local_driver(r.driver_id)) {
+    owed_.insert(it->first);
+  }
+  return inserted;
+}
+
+result<bool> memory_book::knows_charge(const std::string& cp_id, const std::string& charge_id) {
+  if (charges_.contains({cp_id, charge_id})) {
+    return true;
+  }
+  for (const auto& [k, yes] : yeses_) {
+    if (yes.cp_id == cp_id && yes.charge_id == charge_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+status memory_book::record_yes(const protocol::charge_request& req, const std::string& charge_id) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  yeses_.try_emplace({req.driver_id, req.request_id},
+                     protocol::charge_reply{true, "", req.cp_id, charge_id, req.request_id});
+  return ok_value;
+}
+
+result<std::optional<protocol::charge_reply>> memory_book::yes_for(const std::string& driver_id,
+                                                                   const std::string& request_id) {
+  const auto it = yeses_.find({driver_id, request_id});
+  return it == yeses_.end() ? std::nullopt : std::optional<protocol::charge_reply>(it->second);
+}
+
+result<std::vector<protocol::charge_record>> memory_book::undelivered_tickets(const std::string& driver_id) {
+  std::vector<protocol::charge_record> out;
+  for (const auto& k : owed_) {
+    if (const auto& r = charges_.at(k); r.driver_id == driver_id) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+status memory_book::mark_delivered(const std::string& cp_id, const std::string& charge_id) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  owed_.erase({cp_id, charge_id});
+  return ok_value;
+}
+
+bool memory_book::delivered(const std::string& cp_id, const std::string& charge_id) const {
+  return charges_.contains({cp_id, charge_id}) && !owed_.contains({cp_id, charge_id});
+}
+
+status memory_book::set_stopped(const std::string& cp_id, bool stopped) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  if (stopped) {
+    stopped_.insert(cp_id);
+  } else {
+    stopped_.erase(cp_id);
+  }
+  return ok_value;
+}
+
+result<bool> memory_book::add_cp(const cp_record& r) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st.err();
+  }
+  for (auto& cp : registry_.cps) {
+    if (cp.id == r.id) {
+      cp = r;
+      return false;
+    }
+  }
+  registry_.cps.push_back(r);
+  return true;
+}
+
+status memory_book::log_event(const std::string&, const std::string&) { return refuse_if_failing(); }
+
+result<network> load_network(charge_book& book) {
+  auto registry = book.load_registry();
+  if (!registry) {
+    return registry.err();
+  }
+  auto stopped = book.stopped_cps();
+  if (!stopped) {
+    return stopped.err();
+  }
+  network model;
+  for (auto& cp : registry->cps) {
+    model.add_cp(cp);
+  }
+  for (auto& d : registry->drivers) {
+    model.add_driver(d);
+  }
+  for (const auto& id : *stopped) {
+    (void) model.stop(id);
+  }
+  (void) model.take_changes();
+  return model;
+}
+
+// ---- central_machine -------------------------------------------------------------
+
+central_machine::central_machine(charge_book& book, network model, std::uint64_t first_seq)
+    : book_(book), model_(std::move(model)), seq_(first_seq), correlation_(first_seq) {
+  (void) model_.take_changes();
+  for (const auto& cp : model_.snapshot()) {
+    shown_[cp.cp_id] = cp.state;
+  }
+}
+
+template <class T>
+void central_machine::to_monitor(const std::string& cp_id, T body, std::uint64_t corr) {
+  if (const auto* peer = peers_.monitor_of(cp_id)) {
+    out_.send(*peer, std::move(body), corr);
+  }
+}
+
+void central_machine::start(std::int64_t /*now*/) {
+  json::array rows;
+  for (const auto& cp : model_.snapshot()) {
+    rows.push_back(json::value(cp_fields(cp)));
+  }
+  out_.notify("cps", {{"cps", std::move(rows)}});
+  message("CENTRAL system status OK");
+}
+
+void central_machine::on_message(const std::string& peer, const protocol::message& msg, std::int64_t now) {
+  handle(peer, msg, now);
+  flush();
+}
+
+void central_machine::handle(const std::string& peer, const protocol::message& msg, std::int64_t now) {
+  const auto corr = msg.correlation;
+  if (const auto* a = std::get_if<protocol::cp_auth>(&msg.payload)) {
+    return on_cp_auth(peer, corr, *a, now);
+  }
+  if (const auto* h = std::get_if<protocol::engine_hello>(&msg.payload)) {
+    return on_engine_hello(peer, corr, *h, now);
+  }
+  if (const auto* h = std::get_if<protocol::driver_hello>(&msg.payload)) {
+    return on_driver_hello(peer, corr, *h, now);
+  }
+  if (msg.is<protocol::snapshot_request>()) {
+    return out_.send(peer, protocol::snapshot{seq_, model_.snapshot()}, corr);
+  }
+  if (msg.is<protocol::error_reply>() || msg.is<protocol::heartbeat>()) {
+    return;  // a peer's complaint is the owner's to log; never answered
+  }
+  switch (peers_.judge(peer, msg.payload)) {
+  case verdict::unauthenticated:
+    return out_.send(peer, protocol::error_reply{errc::unauthenticated, "authenticate first (hello or cp_auth)"}, corr);
+  case verdict::unexpected:
+    return out_.send(
+        peer, protocol::error_reply{errc::unexpected, "CENTRAL does not accept " + std::string(msg.type()) + " from this peer"},
+        corr);
+  case verdict::not_allowed: {
+    const auto& r = msg.as<protocol::charge_request>();
+    return out_.send(peer, protocol::charge_reply{false, "not allowed to request this charge", r.cp_id, "", r.request_id},
+                     corr);
+  }
+  case verdict::allowed:
+    break;
+  }
+  const peer_identity& who = *peers_.who(peer);
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, protocol::cp_status>) {
+          on_cp_status(body);
+        } else if constexpr (std::is_same_v<T, protocol::authorize_reply>) {
+          on_authorize_reply(body, now);
+        } else if constexpr (std::is_same_v<T, protocol::decision_ack>) {
+          on_decision_ack(body);
+        } else if constexpr (std::is_same_v<T, protocol::ack>) {
+          on_ack(who.id, corr, body);
+        } else if constexpr (std::is_same_v<T, protocol::charge_request>) {
+          on_charge_request(peer, corr, body, now);
+        } else if constexpr (std::is_same_v<T, protocol::telemetry>) {
+          on_telemetry(body);
+        } else if constexpr (std::is_same_v<T, protocol::charge_finished>) {
+          on_charge_finished(peer, corr, body.record, now);
+        } else if constexpr (std::is_same_v<T, protocol::ticket_ack>) {
+          on_ticket_ack(who.id, body);
+        }
+      },
+      msg.payload);
+}
+
+void central_machine::on_peer_gone(const std::string& peer, std::int64_t /*now*/) {
+  if (auto who = peers_.forget(peer)) {
+    lost(*who);
+  }
+  flush();
+}
+
+// ---- introductions -----------------------------------------------------------------
+
+void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, const protocol::cp_auth& a,
+                                 std::int64_t now) {
+  // A Monitor re-authenticating on the same link keeps its session.
+  const bool same_link = peers_.is_monitor_of(peer, a.cp_id);
+  if (!same_link) {
+    auto record = model_.authenticate(a.cp_id);
+    if (!record) {
+      out_.send(peer, protocol::cp_auth_reply{false, record.err().message, {}}, corr);
+      out_.notify("auth", {{"cp", a.cp_id}, {"ok", false}, {"reason", record.err().message}});
+      message("authentication denied for " + a.cp_id + ": " + record.err().message);
+      return;
+    }
+    if (auto b = peers_.bind(peer, peer_identity{peer_role::monitor, a.cp_id}); b.lost) {
+      lost(*b.lost);
+    }
+  }
+  const auto& r = model_.find(a.cp_id)->record;
+  out_.send(peer, protocol::cp_auth_reply{true, "", {r.id, r.location, r.price}}, corr);
+  if (!same_link) {
+    out_.notify("auth", {{"cp", a.cp_id}, {"ok", true}, {"reason", ""}});
+    message("authentication accepted for " + a.cp_id);
+  }
+  // Bring the CP in line with the operator's last word (including a STOP
+  // given while it was away) and ask again what it may not have heard.
+  reapply(a.cp_id, now);
+  for (auto& req : fence_.pending_for(a.cp_id)) {
+    to_monitor(a.cp_id, std::move(req), ++correlation_);
+  }
+}
+
+void central_machine::on_engine_hello(const std::string& peer, std::uint64_t corr, const protocol::engine_hello& h,
+                                      std::int64_t now) {
+  if (!model_.knows_cp(h.cp_id)) {
+    out_.send(peer, protocol::ack{false, "CP " + h.cp_id + " is not registered"}, corr);
+    return;
+  }
+  auto b = peers_.bind(peer, peer_identity{peer_role::engine, h.cp_id});
+  if (b.lost) {
+    lost(*b.lost);
+  }
+  out_.send(peer, protocol::ack{true, ""}, corr);
+  if (b.is_new) {
+    out_.notify("engine", {{"cp", h.cp_id}, {"status", "connected"}});
+    // A restarted Engine has forgotten a STOP (it keeps it in memory only).
+    if (model_.find(h.cp_id)->condition.stopped) {
+      order(h.cp_id, cp_order::stop, /*announced=*/false, now);
+    }
+  }
+}
+
+void central_machine::on_driver_hello(const std::string& peer, std::uint64_t corr, const protocol::driver_hello& h,
+                                      std::int64_t now) {
+  if (!model_.knows_driver(h.driver_id)) {
+    out_.send(peer, protocol::ack{false, "driver " + h.driver_id + " is not registered"}, corr);
+    return;
+  }
+  auto b = peers_.bind(peer, peer_identity{peer_role::driver, h.driver_id});
+  if (b.lost) {
+    lost(*b.lost);
+  }
+  out_.send(peer, protocol::ack{true, ""}, corr);
+  if (!b.is_new) {
+    return;
+  }
+  auto owed = book_.undelivered_tickets(h.driver_id);
+  if (!owed) {
+    return store_error(owed.err());
+  }
+  for (const auto& r : *owed) {
+    tickets_.owe(r, now);
+    send_ticket(r);
+  }
+}
+
+void central_machine::lost(const peer_identity& who) {
+  switch (who.role) {
+  case peer_role::monitor: {
+    fence_.monitor_gone(who.id);
+    auto running = model_.monitor_lost(who.id);
+    message(who.id + " disconnected (no sign of life from its monitor)");
+    if (running) {
+      // The Engine ends the charge itself when its Monitor goes silent and
+      // reports the final figures; the ticket follows from that report.
+      interrupt(who.id, *running, "CP " + who.id + " disconnected");
+    }
+    break;
+  }
+  case peer_role::engine:
+    break;
+  case peer_role::driver:
+    tickets_.forget_driver(who.id);  // they wait in the book for its next hello
+    break;
+  }
+}
+
+// ---- CP health -------------------------------------------------------------------------
+
+void central_machine::on_cp_status(const protocol::cp_status& s) {
+  const auto* entry = model_.find(s.cp_id);
+  const bool was_ok = entry->condition.engine_ok;
+  model_.engine_status(s.cp_id, s.engine_ok);
+  if (was_ok && !s.engine_ok) {
+    out_.notify("fault", {{"cp", s.cp_id}, {"detail", s.detail}});
+    message(s.cp_id + " reported a fault: " + s.detail);
+    if (entry->charge && !interrupted_.contains(entry->charge->charge_id)) {
+      interrupt(s.cp_id, *entry->charge, "CP " + s.cp_id + " reported a fault: " + s.detail);
+    }
+  } else if (!was_ok && s.engine_ok) {
+    out_.notify("recovered", {{"cp", s.cp_id}, {"detail", s.detail}});
+    message(s.cp_id + " recovered");
+  }
+}
+
+void central_machine::interrupt(const std::string& cp_id, const session& s, const std::string& reason) {
+  interrupted_.insert(s.charge_id);
+  out_.notify("interrupted", {{"cp", cp_id}, {"charge_id", s.charge_id}, {"driver", s.driver_id}, {"kwh", s.kwh},
+                              {"amount", s.amount}, {"reason", reason}});
+  if (const auto* peer = peers_.driver_peer(s.driver_id)) {
+    out_.send(*peer, protocol::charge_interrupted{cp_id, s.charge_id, s.kwh, s.amount, reason});
+  }
+}
+
+// ---- charges ------------------------------------------------------------------------------
+
+void central_machine::on_charge_request(const std::string& peer, std::uint64_t corr, const protocol::charge_request& req,
+                                        std::int64_t now) {
+  const auto seen = requests_.on_request(req, peer, corr);
+  if (seen.state == request_ledger::seen::answered) {
+    return out_.send(peer, seen.answer, corr);  // a retry: same answer, no second charge
+  }
+  if (seen.state == request_ledger::seen::in_flight) {
+    return;  // still asking the CP; the answer goes to this asker
+  }
+  // A yes an earlier Central gave (its answers died with it) is given again.
+  if (auto yes = book_.yes_for(req.driver_id, req.request_id); yes.ok() && yes->has_value()) {
+    if (auto waiter = requests_.answer(req.driver_id, req.request_id, **yes)) {
+      out_.send(waiter->peer, **yes, waiter->correlation);
+    }
+    return;
+  }
+  out_.notify("request", {{"driver", req.driver_id}, {"cp", req.cp_id}, {"duration", req.duration_s},
+                          {"request_id", req.request_id}});
+  auto allowed = model_.can_charge(req.cp_id, req.driver_id, req.duration_s);
+  if (allowed && fence_.pending_at(req.cp_id)) {
+    allowed = error{errc::busy, "CP " + req.cp_id + " is busy"};  // one authorisation at a time
+  }
+  if (!allowed) {
+    return answer(req, protocol::charge_reply{false, allowed.err().message, req.cp_id, "", req.request_id});
+  }
+  protocol::authorize_request ask{req.cp_id, req.driver_id, req.duration_s, req.request_id};
+  fence_.open(ask, now);
+  to_monitor(req.cp_id, std::move(ask), ++correlation_);
+}
+
+void central_machine::answer(const protocol::charge_request& req, protocol::charge_reply r) {
+  if (r.ok) {
+    out_.notify("authorized", {{"driver", req.driver_id}, {"cp", req.cp_id}, {"charge_id", r.charge_id}});
+    message("charge authorized: " + req.driver_id + " at " + req.cp_id);
+  } else {
+    out_.notify("denied", {{"driver", req.driver_id}, {"cp", req.cp_id}, {"reason", r.reason}});
+    message("charge denied: " + req.driver_id + " at " + req.cp_id + ": " + r.reason);
+  }
+  if (auto waiter = requests_.answer(req.driver_id, req.request_id, r)) {
+    out_.send(waiter->peer, std::move(r), waiter->correlation);
+  }
+}
+
+void central_machine::on_authorize_reply(const protocol::authorize_reply& r, std::int64_t now) {
+  status allowed = ok_value;
+  if (const auto* p = fence_.pending(r.cp_id, r.request_id)) {
+    allowed = model_.can_charge(p->cp_id, p->driver_id, p->duration_s);
+  }
+  // A charge an earlier Central confirmed (its yes or its record is in the
+  // book; this Central restarted and lost the fence's memory) is confirmed
+  // again and started no more: its telemetry or its record follows.
+  bool already_ran = false;
+  if (r.ok && !r.charge_id.empty()) {
+    const auto known = book_.knows_charge(r.cp_id, r.charge_id);
+    already_ran = known.ok() && *known;
+  }
+  auto decided = fence_.on_reply(r, allowed.ok(), now, already_ran);
+  const auto req = request_of(decided.request);
+  switch (decided.kind) {
+  case authorization_fence::outcome::confirmed: {
+    if (!already_ran) {
+      session s;
+      s.charge_id = r.charge_id;
+      s.driver_id = req.driver_id;
+      s.duration_s = req.duration_s;
+      s.started_ms = now;
+      model_.charge_started(req.cp_id, s);
+    }
+    if (auto st = book_.record_yes(req, r.charge_id); !st) {
+      store_error(st.err());
+    }
+    (void) book_.log_event("authorized", req.driver_id + " at " + req.cp_id + " charge " + r.charge_id);
+    answer(req, protocol::charge_reply{true, "", req.cp_id, r.charge_id, req.request_id});
+    break;
+  }
+  case authorization_fence::outcome::cancelled:
+    if (decided.was_pending) {
+      const auto reason = allowed ? "CP " + req.cp_id + " offered charge " + r.charge_id + ", which was refused before"
+                                  : allowed.err().message;
+      answer(req, protocol::charge_reply{false, reason, req.cp_id, "", req.request_id});
+    } else {
+      message("late authorisation of charge " + r.charge_id + " at " + r.cp_id + " cancelled");
+    }
+    break;
+  case authorization_fence::outcome::refused_by_cp:
+    answer(req, protocol::charge_reply{false, "CP " + req.cp_id + " refused: " + r.reason, req.cp_id, "",
+                                       req.request_id});
+    break;
+  case authorization_fence::outcome::repeated:
+  case authorization_fence::outcome::ignored:
+    break;
+  }
+  if (decided.decision) {
+    to_monitor(r.cp_id, std::move(*decided.decision), ++correlation_);
+  }
+}
+
+void central_machine::on_decision_ack(const protocol::decision_ack& a) {
+  if (fence_.on_decision_ack(a) != authorization_fence::ack_outcome::late_confirm) {
+    return;
+  }
+  // The CP dropped the reservation before our yes arrived: nothing was
+  // supplied. End the charge we had announced; nothing is billed.
+  if (auto s = model_.charge_dropped(a.cp_id, a.charge_id)) {
+    s->kwh = 0.0;
+    s->amount = 0.0;
+    interrupt(a.cp_id, *s, "the CP dropped the authorisation");
+    interrupted_.erase(s->charge_id);  // no record will follow
+  }
+}
+
+void central_machine::on_telemetry(const protocol::telemetry& t) {
+  // The fence decides what may be adopted: a refused charge never is,
+  // whatever its Engine says.
+  const bool refused = fence_.refused(t.cp_id, t.charge_id);
+  if (!refused) {
+    fence_.supplied(t.cp_id, t.charge_id);  // telemetry: the yes arrived
+  }
+  if (!model_.charge_progress(t, /*adoptable=*/!refused)) {
+    return;
+  }
+  out_.notify("telemetry", {{"cp", t.cp_id}, {"charge_id", t.charge_id}, {"driver", t.driver_id}, {"kwh", t.kwh},
+                            {"amount", t.amount}});
+  if (const auto* peer = peers_.driver_peer(t.driver_id)) {
+    out_.send(*peer, protocol::progress{t.cp_id, t.charge_id, t.kwh, t.amount});
+  }
+}
+
+void central_machine::on_charge_finished(const std::string& peer, std::uint64_t corr, const protocol::charge_record& r,
+                                         std::int64_t now) {
+  if (fence_.refused(r.cp_id, r.charge_id)) {
+    // Acknowledged so that the Engine stops resending it; never billed.
+    out_.send(peer, protocol::record_ack{r.cp_id, r.charge_id}, corr);
+    out_.notify("error", {{"code", errc::refused},
+                          {"message", "charge " + r.charge_id + " at " + r.cp_id + " was refused: not billed"}});
+    return;
+  }
+  fence_.supplied(r.cp_id, r.charge_id);
+  auto stored = book_.record_charge(r);
+  if (!stored) {
+    return store_error(stored.err());  // not acknowledged: the Engine sends it again
+  }
+  model_.charge_finished(r);
+  out_.send(peer, protocol::record_ack{r.cp_id, r.charge_id}, corr);
+  if (!*stored) {
+    return;  // already ticketed: a retry never bills twice
+  }
+  interrupted_.erase(r.charge_id);
+  out_.notify("ticket", ticket_fields(r));
+  char figures[64];
+  std::snprintf(figures, sizeof figures, "%.0f kWh, %.2f EUR", r.kwh, r.amount);
+  message("ticket " + r.cp_id + " " + r.driver_id + ": " + figures + " (" + std::string(to_string(r.reason)) + ")");
+  if (!is_local_driver(r.driver_id) && peers_.driver_peer(r.driver_id) != nullptr) {
+    tickets_.owe(r, now);
+    send_ticket(r);
+  }
+}
+
+void central_machine::send_ticket(const protocol::charge_record& r) {
+  if (const auto* peer = peers_.driver_peer(r.driver_id)) {
+    out_.send(*peer, protocol::ticket{r});
+  }
+}
+
+void central_machine::on_ticket_ack(const std::string& driver_id, const protocol::ticket_ack& a) {
+  // Only the driver a ticket was sent to may settle it.
+  if (!tickets_.owed_to(driver_id, a.cp_id, a.charge_id)) {
+    return;
+  }
+  if (auto st = book_.mark_delivered(a.cp_id, a.charge_id); !st) {
+    return store_error(st.err());  // still owed: resent, acknowledged again
+  }
+  tickets_.settle(a.cp_id, a.charge_id);
+}
+
+// ---- operator orders --------------------------------------------------------------------
+
+void central_machine::on_operator(const operator_command& cmd, std::int64_t now) {
+  switch (cmd.verb) {
+  case operator_verb::none:
+    break;
+  case operator_verb::quit:
+    out_.notify("message", {{"text", "CENTRAL shutting down"}});
+    quit_ = true;
+    break;
+  case operator_verb::list: {
+    json::array rows;
+    for (const auto& cp : model_.snapshot()) {
+      rows.push_back(json::value(cp_fields(cp)));
+    }
+    out_.notify("cps", {{"cps", std::move(rows)}});
+    break;
+  }
+  case operator_verb::order:
+    for (const auto& id : cmd.all ? model_.cp_ids() : std::vector<std::string>{cmd.target}) {
+      if (auto st = model_.order(id, cmd.order); !st) {
+        out_.notify("command", {{"command", cmd.order}, {"cp", id}, {"ok", false}, {"reason", st.err().message}});
+        message(spelled(cmd.order) + " " + id + ": " + st.err().message);
+        continue;
+      }
+      if (auto saved = book_.set_stopped(id, cmd.order == cp_order::stop); !saved) {
+        store_error(saved.err());
+      }
+      order(id, cmd.order, /*announced=*/true, now);
+    }
+    break;
+  case operator_verb::add: {
+    cp_record r{cmd.target, cmd.location, cmd.price};
+    if (auto added = book_.add_cp(r); !added) {
+      return store_error(added.err());
+    }
+    model_.add_cp(r);
+    message("CP " + r.id + " registered at " + r.location);
+    break;
+  }
+  }
+  flush();
+}
+
+void central_machine::order(const std::string& cp_id, cp_order what, bool announced, std::int64_t now) {
+  if (peers_.monitor_of(cp_id) == nullptr) {
+    if (announced) {
+      out_.notify("command", {{"command", what}, {"cp", cp_id}, {"ok", true},
+                              {"reason", "CP is disconnected; applied when it returns"}});
+      message(cp_id + " " + spelled(what) + " pending until it reconnects");
+    }
+    return;
+  }
+  const auto o = commands_.issue(cp_id, what, announced, ++correlation_, now);
+  to_monitor(cp_id, protocol::cp_command{cp_id, what, "operator"}, o.correlation);
+}
+
+void central_machine::reapply(const std::string& cp_id, std::int64_t now) {
+  order(cp_id, model_.find(cp_id)->condition.stopped ? cp_order::stop : cp_order::resume, /*announced=*/false, now);
+}
+
+void central_machine::on_ack(const std::string& cp_id, std::uint64_t corr, const protocol::ack& a) {
+  const auto s = commands_.on_ack(cp_id, corr);
+  if (!s || !s->report) {
+    return;
+  }
+  out_.notify("command", {{"command", s->o.what}, {"cp", cp_id}, {"ok", a.ok}, {"reason", a.reason}});
+  message(cp_id + (s->o.what == cp_order::stop ? " out of order" : " resumed") +
+          (a.ok ? std::string{} : " (CP answered: " + a.reason + ")"));
+}
+
+// ---- time ------------------------------------------------------------------------------------
+
+void central_machine::on_tick(std::int64_t now) {
+  // An unacknowledged STOP/RESUME still holds in the model (and is applied
+  // again when the CP re-authenticates); the operator is told it is pending.
+  for (const auto& o : commands_.overdue(now)) {
+    out_.notify("command", {{"command", o.what}, {"cp", o.cp_id}, {"ok", false},
+                            {"reason", "the CP did not acknowledge; applied when it reconnects"}});
+    message(o.cp_id + " did not acknowledge " + spelled(o.what));
+  }
+  for (const auto& o : commands_.due(now)) {
+    to_monitor(o.cp_id, protocol::cp_command{o.cp_id, o.what, "operator"}, o.correlation);
+  }
+  for (auto& ask : fence_.ask_again(now)) {
+    to_monitor(ask.cp_id, ask, ++correlation_);
+  }
+  for (const auto& ask : fence_.expire(now)) {
+    answer(request_of(ask), protocol::charge_reply{false, "CP " + ask.cp_id + " did not answer", ask.cp_id, "",
+                                                   ask.request_id});
+  }
+  for (const auto& d : fence_.due(now)) {
+    to_monitor(d.cp_id, d, ++correlation_);
+  }
+  // Tickets are resent until acknowledged; the driver deduplicates.
+  for (const auto& r : tickets_.due(now)) {
+    send_ticket(r);
+  }
+  flush();
+}
+
+// ---- outputs -----------------------------------------------------------------------------------
+
+void central_machine::message(const std::string& text) {
+  out_.notify("message", {{"text", text}});
+  (void) book_.log_event("message", text);
+}
+
+void central_machine::store_error(const error& e) {
+  out_.notify("error", {{"code", e.code}, {"message", e.message}});
+}
+
+// Publishes every CP whose visible info changed (one stream message each)
+// and tells the view about state changes.
+void central_machine::flush() {
+  for (const auto& id : model_.take_changes()) {
+    auto info = model_.info(id);
+    const auto shown = shown_.find(id);
+    if (shown == shown_.end() || shown->second != info.state) {
+      shown_[id] = info.state;
+      out_.notify("cp_state", cp_fields(info));
+      (void) book_.log_event("cp_state", id + " " + std::string(to_string(info.state)));
+    }
+    out_.publish(protocol::cp_update{++seq_, std::move(info)});
+  }
+}
+
+} // namespace evnet::domain
