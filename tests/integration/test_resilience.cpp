@@ -93,7 +93,8 @@ BOOST_AUTO_TEST_CASE(monitor_dies_the_charge_ends_and_nothing_starts_until_it_is
   const auto killed = now_ms();
   net.stop_monitor("ALC1");
   auto gone = central.expect(state_of("ALC1", "DISCONNECTED"), 10s, "ALC1 DISCONNECTED");
-  BOOST_TEST(num(gone, "ts") - killed <= 3000.0, "DISCONNECTED " << num(gone, "ts") - killed << " ms after the kill");
+  // A real loss is seen within 4 s (pauses up to 2 s are not losses).
+  BOOST_TEST(num(gone, "ts") - killed <= 4000.0, "DISCONNECTED " << num(gone, "ts") - killed << " ms after the kill");
   // The Engine ends the charge itself (its Monitor is silent) and reports
   // it; the ticket says why. Whether Central noticed the silence first (and
   // told the driver the charge was interrupted) or the Engine's report came
@@ -255,7 +256,7 @@ BOOST_AUTO_TEST_CASE(central_dies_charges_continue_and_its_store_restores_everyt
   // Registry and STOPs from the store, before any CP is back.
   auto cps = restarted.expect(event_is("cps"), 10s, "cps at restart");
   std::map<std::string, value> rows;
-  for (const auto& row : cps.find("cps")->as_array()) {
+  for (const auto& row : rows_of(cps, "cps")) {
     rows[str(row, "cp")] = row;
   }
   BOOST_TEST_REQUIRE(rows.count("NEW1") == 1u, "NEW1 survived the restart");
