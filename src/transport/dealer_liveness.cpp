@@ -17,17 +17,23 @@ dealer_timing dealer_timing_for(const options& o) {
   t.heartbeat_slack = std::clamp(t.heartbeat_interval / 10, milliseconds{0}, max_heartbeat_slack);
   t.reconnect_min = std::max(o.reconnect_min, milliseconds{1});
   t.reconnect_max = std::max(o.reconnect_max, t.reconnect_min);
+  t.connect_timeout = std::min(t.heartbeat_interval * 2, t.silence_limit);
+  t.connect_retry_max = std::clamp(t.reconnect_min * 2, t.reconnect_min, t.reconnect_max);
   return t;
 }
 
 dealer_liveness::dealer_liveness(const dealer_timing& timing, std::uint64_t seed)
     : timing_(timing), retry_(timing.reconnect_min, timing.reconnect_max, seed) {}
 
+milliseconds dealer_liveness::silence_limit() const {
+  return phase_ == phase::connecting ? timing_.connect_timeout : timing_.silence_limit;
+}
+
 dealer_liveness::action dealer_liveness::due(time_point now) const {
   if (phase_ == phase::waiting) {
     return now >= reconnect_at_ ? action::open_socket : action::none;
   }
-  if (now - last_heard_ >= timing_.silence_limit) {
+  if (now - last_heard_ >= silence_limit()) {
     return action::close_socket;
   }
   if (now + timing_.heartbeat_slack >= next_heartbeat_) {
@@ -40,7 +46,7 @@ time_point dealer_liveness::next_deadline() const {
   if (phase_ == phase::waiting) {
     return reconnect_at_;
   }
-  return std::min(next_heartbeat_, last_heard_ + timing_.silence_limit);
+  return std::min(next_heartbeat_, last_heard_ + silence_limit());
 }
 
 void dealer_liveness::opened(time_point now) {
@@ -55,8 +61,15 @@ void dealer_liveness::heartbeat_sent(time_point now) {
 }
 
 milliseconds dealer_liveness::closed(time_point now) {
+  // Until a server has answered once, keep looking for it often: clients
+  // may start before their server (a Monitor before its Engine). Once a
+  // session has existed, a lost server is retried with the full backoff.
+  const bool never_up = !ever_up_;
   phase_ = phase::waiting;
-  const auto wait = retry_.next();
+  auto wait = retry_.next();
+  if (never_up) {
+    wait = std::min(wait, timing_.connect_retry_max);
+  }
   reconnect_at_ = now + wait;
   return wait;
 }
@@ -79,6 +92,7 @@ bool dealer_liveness::heard(time_point now) {
     return false;
   }
   phase_ = phase::up;
+  ever_up_ = true;
   retry_.reset();
   attempt_ = 0;
   return true;

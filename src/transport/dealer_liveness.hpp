@@ -32,6 +32,11 @@ using time_point = std::chrono::steady_clock::time_point;
 struct dealer_timing {
   milliseconds heartbeat_interval{1000};
   milliseconds silence_limit{3000};  // heartbeat_interval x liveness
+  // A socket that has not heard its server yet gives up sooner: a live
+  // server answers the first heartbeat within milliseconds, and a server
+  // started after its clients must be found soon, not after a long backoff.
+  milliseconds connect_timeout{1000};  // 2 x heartbeat_interval, at most silence_limit
+  milliseconds connect_retry_max{2000};  // backoff cap while never connected
   // Heartbeats due this soon go out now: a process with many DEALER links
   // then wakes a few times per interval, not once per link.
   milliseconds heartbeat_slack{50};
@@ -95,6 +100,9 @@ private:
   time_point last_heard_{};
   time_point next_heartbeat_{};
   time_point reconnect_at_{};
+  bool ever_up_ = false;  // this link has had a session
+
+  milliseconds silence_limit() const;  // of the current phase
 };
 
 } // namespace evnet::transport::detail
