@@ -74,6 +74,14 @@ protected:
 
   void on_tick(std::int64_t now) override { machine_.on_tick(now); }
 
+  // A signal or the panel's quit: the same orderly words as the `quit` command.
+  void on_quit() override {
+    domain::operator_command quit;
+    quit.verb = domain::operator_verb::quit;
+    machine_.on_operator(quit, now());
+    after_each();
+  }
+
   void after_each() override {
     auto& out = machine_.out();
     // Events first: what a peer hears has been told to the operator already.

@@ -1,5 +1,7 @@
 #include "evnet/domain/central_machine.hpp"
 
+#include "evnet/domain/event_fields.hpp"
+
 #include <cstdio>
 #include <type_traits>
 
@@ -12,19 +14,6 @@ namespace {
 bool is_local_driver(const std::string& id) { return !id.empty() && id.front() == '@'; }
 
 std::string spelled(cp_order o) { return std::string(to_string(o)); }
-
-// How protocol values look in Central's events (docs/HEADLESS.md).
-json::object cp_fields(const protocol::cp_info& cp) {
-  return json::object{{"cp", cp.cp_id},          {"location", cp.location},  {"price", cp.price},
-                      {"state", cp.state}, {"driver", cp.driver_id}, {"kwh", cp.kwh},
-                      {"amount", cp.amount}};
-}
-
-json::object ticket_fields(const protocol::charge_record& r) {
-  return json::object{{"cp", r.cp_id},       {"charge_id", r.charge_id}, {"driver", r.driver_id},
-                      {"kwh", r.kwh},        {"price", r.price},         {"amount", r.amount},
-                      {"start", r.start_ms}, {"end", r.end_ms},          {"reason", r.reason}};
-}
 
 protocol::charge_request request_of(const protocol::authorize_request& a) {
   return protocol::charge_request{a.driver_id, a.cp_id, a.duration_s, a.request_id};

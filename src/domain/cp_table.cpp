@@ -1,18 +1,10 @@
+#include "evnet/domain/event_fields.hpp"
 #include "evnet/domain/cp_table.hpp"
 
 #include "evnet/vocabulary.hpp"
 
 namespace evnet::domain {
 
-json::object cp_event_fields(const protocol::cp_info& cp) {
-  return json::object{{"cp", cp.cp_id},
-                      {"location", cp.location},
-                      {"price", cp.price},
-                      {"state", cp.state},
-                      {"driver", cp.driver_id},
-                      {"kwh", cp.kwh},
-                      {"amount", cp.amount}};
-}
 
 const protocol::cp_info* cp_table::find(const std::string& cp_id) const {
   const auto it = rows_.find(cp_id);
@@ -23,7 +15,7 @@ json::array cp_table::rows_json() const {
   json::array rows;
   rows.reserve(rows_.size());
   for (const auto& [id, cp] : rows_) {
-    rows.push_back(json::value(cp_event_fields(cp)));
+    rows.push_back(json::value(cp_fields(cp)));
   }
   return rows;
 }
@@ -120,7 +112,7 @@ void cp_table::apply(const protocol::cp_info& cp, outbox& out) {
   const bool state_changed = row.state != cp.state;
   row = cp;
   if (state_changed) {
-    out.notify("cp_state", cp_event_fields(cp));
+    out.notify("cp_state", cp_fields(cp));
   }
 }
 

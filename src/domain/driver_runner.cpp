@@ -1,3 +1,4 @@
+#include "evnet/domain/event_fields.hpp"
 #include "evnet/domain/driver_runner.hpp"
 
 #include "evnet/vocabulary.hpp"
@@ -9,11 +10,6 @@ namespace evnet::domain {
 
 namespace {
 
-json::object ticket_event_fields(const protocol::charge_record& r) {
-  return json::object{{"cp", r.cp_id},       {"charge_id", r.charge_id}, {"driver", r.driver_id},
-                      {"kwh", r.kwh},        {"price", r.price},         {"amount", r.amount},
-                      {"start", r.start_ms}, {"end", r.end_ms},          {"reason", r.reason}};
-}
 
 void earliest(std::optional<std::int64_t>& acc, std::int64_t t) {
   if (!acc || t < *acc) {
@@ -201,7 +197,7 @@ void driver_runner::on_ticket(const protocol::charge_record& r, std::int64_t now
   // Every copy is acknowledged: Central resends until an ack reaches it.
   out_.send(central_link, protocol::ticket_ack{r.cp_id, r.charge_id});
   if (tickets_seen_.emplace(r.cp_id, r.charge_id).second) {
-    out_.notify("ticket", ticket_event_fields(r));  // a resend is not shown again
+    out_.notify("ticket", ticket_fields(r));  // a resend is not shown again
   }
   // Even a resend ends the charge it settles: its first copy may have come
   // while our request's answer was still on its way (a restarted Central

@@ -1,3 +1,4 @@
+#include "evnet/domain/event_fields.hpp"
 #include "evnet/domain/engine_machine.hpp"
 
 #include <variant>
@@ -9,11 +10,6 @@ namespace {
 const std::string no_decision_in_time = "no decision from CENTRAL in time";
 const std::string cancelled_by_central = "cancelled by CENTRAL";
 
-json::object ticket_fields(const protocol::charge_record& r) {
-  return json::object{{"cp", r.cp_id},       {"charge_id", r.charge_id}, {"driver", r.driver_id},
-                      {"kwh", r.kwh},        {"price", r.price},         {"amount", r.amount},
-                      {"start", r.start_ms}, {"end", r.end_ms},          {"reason", r.reason}};
-}
 
 std::pair<std::string, std::string> key_of(const protocol::charge_record& r) { return {r.cp_id, r.charge_id}; }
 

@@ -1,3 +1,4 @@
+#include "evnet/domain/event_fields.hpp"
 #include "evnet/domain/monitor_machine.hpp"
 
 #include <utility>
@@ -8,11 +9,6 @@ namespace {
 
 const std::string no_answer = "the Engine did not answer";
 
-json::object ticket_fields(const protocol::charge_record& r) {
-  return json::object{{"cp", r.cp_id},         {"charge_id", r.charge_id}, {"driver", r.driver_id},
-                      {"kwh", r.kwh},          {"price", r.price},         {"amount", r.amount},
-                      {"start", r.start_ms},   {"end", r.end_ms},          {"reason", to_string(r.reason)}};
-}
 
 } // namespace
 

@@ -36,7 +36,7 @@ caf::behavior core_actor::make_behavior() {
         after_each();
         delayed_send(this, tick_period_, tick_atom::value);
       },
-      [this](quit_atom) { quit_now(); },
+      [this](quit_atom) { on_quit(); },
   };
 }
 

@@ -24,6 +24,17 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
+// Adds what one run did to a running total.
+void tally(evnet::sim::outcome& total, const evnet::sim::outcome& o) {
+  total.events += o.events;
+  total.frames += o.frames;
+  total.requests += o.requests;
+  total.charges_billed += o.charges_billed;
+  total.denials += o.denials;
+  total.cancelled += o.cancelled;
+  total.restarts += o.restarts;
+}
+
 void report(const evnet::sim::outcome& o) {
   BOOST_TEST_MESSAGE("seed " << o.seed << ": " << o.events << " events, " << o.frames << " frames, " << o.requests
                              << " requests, " << o.charges_billed << " charges billed, " << o.denials
@@ -55,26 +66,14 @@ BOOST_AUTO_TEST_CASE(seeded_interleavings_keep_every_invariant) {
     evnet::sim::outcome mine;
     for (auto seed = next++; seed <= seeds; seed = next++) {
       auto o = evnet::sim::run(seed);
-      mine.events += o.events;
-      mine.frames += o.frames;
-      mine.requests += o.requests;
-      mine.charges_billed += o.charges_billed;
-      mine.denials += o.denials;
-      mine.cancelled += o.cancelled;
-      mine.restarts += o.restarts;
+      tally(mine, o);
       if (!o.violations.empty()) {
         std::lock_guard lock{m};
         failed.push_back(std::move(o));
       }
     }
     std::lock_guard lock{m};
-    total.events += mine.events;
-    total.frames += mine.frames;
-    total.requests += mine.requests;
-    total.charges_billed += mine.charges_billed;
-    total.denials += mine.denials;
-    total.cancelled += mine.cancelled;
-    total.restarts += mine.restarts;
+    tally(total, mine);
   };
   std::thread helper{worker};
   worker();

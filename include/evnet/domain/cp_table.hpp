@@ -32,9 +32,6 @@ namespace evnet::domain {
 // The name of the driver's link to Central in an outbox.
 inline constexpr const char* driver_central_link = "central";
 
-// A CP object as the driver's events show it:
-// {"cp","location","price","state","driver","kwh","amount"}.
-json::object cp_event_fields(const protocol::cp_info& cp);
 
 class cp_table {
 public:

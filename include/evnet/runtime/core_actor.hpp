@@ -42,6 +42,9 @@ protected:
   virtual void reintroduce(std::int64_t /*now*/) {}
   // After every handler: a place to flush what the domain produced.
   virtual void after_each() {}
+  // A shutdown signal or the view asked to quit. The default quits at once;
+  // a program with something to say first overrides it.
+  virtual void on_quit() { quit_now(); }
 
   void emit(std::string name, json::object fields = {});
   void quit_now();  // tells the view, then quits
