@@ -1,5 +1,7 @@
 #include "evnet/domain/driver_command.hpp"
 
+#include "evnet/domain/words.hpp"
+
 #include "evnet/vocabulary.hpp"
 
 #include <charconv>
@@ -8,40 +10,6 @@
 namespace evnet::domain {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-
-// The words of `line`, each with where it starts (a file path is the rest
-// of the line after its verb, spaces included).
-struct word {
-  std::string_view text;
-  std::size_t start = 0;
-};
-
-std::vector<word> split(std::string_view line) {
-  std::vector<word> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && is_space(line[i])) {
-      ++i;
-    }
-    const std::size_t start = i;
-    while (i < line.size() && !is_space(line[i])) {
-      ++i;
-    }
-    if (i > start) {
-      out.push_back(word{line.substr(start, i - start), start});
-    }
-  }
-  return out;
-}
-
-std::string_view trim_end(std::string_view s) {
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 error unknown(std::string_view line) {
   return error{errc::bad_command, "unknown command '" + std::string(line) +
@@ -61,7 +29,7 @@ result<std::int64_t> parse_seconds(std::string_view text) {
 } // namespace
 
 result<driver_command> parse_driver_command(std::string_view line) {
-  const auto words = split(line);
+  const auto words = split_words(line);
   if (words.empty()) {
     return driver_command{driver_cmd::nothing{}};
   }

@@ -1,6 +1,7 @@
 #include "evnet/domain/request_file.hpp"
 
 #include "evnet/domain/registry.hpp"
+#include "evnet/domain/words.hpp"
 #include "evnet/vocabulary.hpp"
 
 #include <filesystem>
@@ -11,26 +12,6 @@
 namespace evnet::domain {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::vector<std::string_view> words(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && is_space(line[i])) {
-      ++i;
-    }
-    const std::size_t start = i;
-    while (i < line.size() && !is_space(line[i])) {
-      ++i;
-    }
-    if (i > start) {
-      out.push_back(line.substr(start, i - start));
-    }
-  }
-  return out;
-}
 
 // Digits only: "+5", "5s" and "5.0" are refused rather than half-understood.
 std::optional<std::int64_t> parse_seconds(std::string_view text) {
@@ -73,8 +54,8 @@ request_plan parse_request_file(std::string_view content) {
       line.remove_suffix(1);
     }
 
-    const auto w = words(line);
-    if (w.empty() || w.front().front() == '#') {
+    const auto w = split_words(line);
+    if (w.empty() || w.front().text.front() == '#') {
       continue;
     }
     auto report = [&](std::string message) {
@@ -84,17 +65,17 @@ request_plan parse_request_file(std::string_view content) {
       report("expected \"CP_ID\" or \"CP_ID SECONDS\", found extra words");
       continue;
     }
-    if (!valid_id(w[0])) {
-      report("\"" + std::string(w[0]) + "\" is not a valid CP id (1 to 64 printable characters)");
+    if (!valid_id(w[0].text)) {
+      report("\"" + std::string(w[0].text) + "\" is not a valid CP id (1 to 64 printable characters)");
       continue;
     }
     service s;
-    s.cp_id = std::string(w[0]);
+    s.cp_id = std::string(w[0].text);
     s.line = line_no;
     if (w.size() == 2) {
-      const auto seconds = parse_seconds(w[1]);
+      const auto seconds = parse_seconds(w[1].text);
       if (!seconds) {
-        report("\"" + std::string(w[1]) + "\" is not a whole number of seconds between 1 and " +
+        report("\"" + std::string(w[1].text) + "\" is not a whole number of seconds between 1 and " +
                std::to_string(max_duration_s));
         continue;
       }
