@@ -10,8 +10,9 @@
 //
 // Inbound: frames are decoded on the transport thread; valid messages go to
 // the sink, invalid ones are answered with protocol::error_reply where the
-// socket allows a reply (ROUTER) and reported to the sink once as a
-// `rejected` event. The process keeps serving everyone else.
+// socket allows a reply (ROUTER) and reported to the sink as `rejected`
+// events, at most one a second per peer. The process keeps serving everyone
+// else.
 //
 // Liveness follows the ZeroMQ guide's Paranoid Pirate pattern:
 //  - a DEALER link sends a heartbeat every `heartbeat_interval` and counts
@@ -52,21 +53,54 @@
 //    avoid but a normal loss to expect.
 // Heartbeats are the transport's own and flow in every state.
 //
-// Thread-safety: send(), publish(), reconnect() and stop() are safe from any
-// thread. add_*() and start() are called once, from one thread, before
-// traffic. Sink callbacks run on the transport thread and must not block.
+// Trust (CURVE, when options::curve is set): every link is encrypted and
+// authenticated. DEALER and SUB links are CURVE clients that must be given
+// their server's public key. ROUTER and PUB links are CURVE servers; a ZAP
+// handler inside this thread (bound before the first server socket, so no
+// handshake ever slips past it) admits exactly the keys of the key ring and
+// stamps each connection with the key's identity ("cp:ALC1"), which arrives
+// with every inbound message as `user_id`. Handshakes are reported as
+// `admitted` / `refused` events (refusals rate-limited per address). A key
+// that stops being admitted (key_ring::revoke, then revoke() here) is cut
+// off: its frames are dropped, nothing is sent to it, its heartbeats go
+// unanswered, and its reconnection is refused.
+//
+// Hostile or stuck peers: inbound frames are capped at max_frame_size;
+// a ROUTER peer that stops reading (its pipe reaches send_hwm) is cut off
+// and reported as `peer_gone`; the application -> transport queue is
+// bounded by max_queued_bytes (excess frames are dropped and reported once a
+// second per link as `send_failed`); rejected frames are reported at most
+// once a second per peer, with a count.
+//
+// Thread-safety: send(), publish(), reconnect(), revoke(), stats() and
+// stop() are safe from any thread. add_*() and start() are called once, from
+// one thread, before traffic. Sink callbacks run on the transport thread and
+// must not block.
 
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
+#include "evnet/security/key_ring.hpp"
+#include "evnet/security/keys.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace evnet::transport {
 
 using link_id = std::uint32_t;
+
+// CURVE on every link (see "Trust" above).
+struct curve_config {
+  security::key_pair own;                          // this process's long-term pair
+  // Servers (ROUTER, PUB): who is admitted. The application keeps a
+  // non-const pointer and changes it at run time; the ZAP handler and the
+  // per-message check read it on the transport thread. May be null in a
+  // process with no server link.
+  std::shared_ptr<const security::key_ring> ring;
+};
 
 // The defaults promise two things on every link, to both of its ends:
 //  - a pause of up to 2 s (no frame moves either way) is invisible: no
@@ -91,9 +125,19 @@ struct options {
                                                      // above heartbeat_interval x liveness
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
+  // Inbound frames larger than this close the connection (ZMQ_MAXMSGSIZE);
+  // Central and the Engine pass protocol::max_request_frame_size.
   std::size_t max_frame_size = protocol::max_frame_size;
-  int send_hwm = 10000;
+  // Application -> transport queue bound, in bytes: a send()/publish() over
+  // it is dropped, counted and reported (see send_failed).
+  std::size_t max_queued_bytes = std::size_t{64} * 1024 * 1024;
+  // Per peer pipe, in messages. A ROUTER peer whose pipe is full is not
+  // reading: it is cut off.
+  int send_hwm = 1000;
   std::string sender_name;                           // envelope sender for heartbeats/error replies
+
+  using curve_config = ::evnet::transport::curve_config;
+  std::optional<curve_config> curve;                 // nullopt: plaintext (--insecure)
 };
 
 // A decoded inbound message and where it came from.
@@ -101,6 +145,10 @@ struct inbound {
   link_id link = 0;
   std::string peer;  // ROUTER: the peer's routing id; DEALER/SUB: empty
   protocol::message msg;
+  // ROUTER with CURVE: the identity the ZAP handler gave the sender's key
+  // ("cp:ALC1"); empty with CURVE off and on client links (DEALER, SUB).
+  std::string user_id;
+  std::string address;  // the peer's IP address ("Peer-Address"); may be empty
 };
 
 enum class event_kind {
@@ -108,19 +156,43 @@ enum class event_kind {
                  // application frames flow from here on (see above)
   disconnected,  // DEALER: liveness expired, or a reconnect was requested;
                  // reported on every failed attempt
-  peer_gone,     // ROUTER: peer silent for peer_timeout
-  send_failed,   // ROUTER: peer unknown or gone (router_mandatory), or queue full.
+  peer_gone,     // ROUTER: peer silent for peer_timeout; or cut off (detail says
+                 // why: it stopped reading, or its key is no longer admitted)
+  send_failed,   // ROUTER: peer unknown or gone (router_mandatory).
                  // DEALER: one per outage, just before `connected`: how many
                  // frames were dropped while the link was not up; or one per
-                 // frame the socket refused while up
-  rejected,      // a frame failed decode(); detail holds the error
+                 // frame the socket refused while up.
+                 // Any link: "outbound queue full: N frames dropped", at most
+                 // once a second (peer empty)
+  rejected,      // a frame failed decode(); detail holds the error. At most
+                 // one a second per peer; a later one says how many it stands for
+  admitted,      // CURVE server: the ZAP handler admitted a key (user_id, key, address)
+  refused,       // CURVE server: a handshake was refused: unknown or revoked key
+                 // (key set), a plaintext client, a client without our server
+                 // key (key empty). At most one a second per address; a later
+                 // one says how many it stands for
 };
 
 struct link_event {
   link_id link = 0;
   event_kind kind = event_kind::connected;
-  std::string peer;
-  std::string detail;
+  std::string peer;     // ROUTER: routing id, raw (escape it for display)
+  std::string detail;   // written by the transport; peer bytes only through printable_id()
+  std::string user_id;  // admitted/refused/peer_gone: the key's identity when known
+  std::string address;  // admitted/refused: the client's IP address when known (a
+                        // client that hangs up mid-handshake may leave it empty)
+  std::string key;      // admitted/refused: the client's public key (Z85) when known
+};
+
+// What the transport dropped or refused since start(); for benchmarks and
+// diagnostics. Any thread.
+struct counters {
+  std::uint64_t queue_full = 0;     // frames refused by the bounded outbound queue
+  std::uint64_t not_admitted = 0;   // inbound frames whose key is no longer admitted
+  std::uint64_t cut_off_frames = 0; // inbound frames from cut-off peers, dropped
+  std::uint64_t cut_off_peers = 0;  // peers cut off (revoked, not admitted, not reading)
+  std::uint64_t admitted = 0;       // CURVE handshakes admitted by the ZAP handler
+  std::uint64_t refused = 0;        // CURVE handshakes refused (ZAP or failed handshake)
 };
 
 std::string_view to_string(event_kind k);
@@ -143,14 +215,18 @@ public:
 
   // Declare links before start(). Endpoints are ZeroMQ addresses such as
   // "tcp://*:7000" or "tcp://central.example:7000".
+  // With CURVE on, `server_key` (Z85) is the public key of the server the
+  // client link talks to; start() refuses a missing or invalid one.
   link_id add_router(std::string bind_endpoint);
-  link_id add_dealer(std::string connect_endpoint, std::string identity_prefix);
+  link_id add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key = {});
   link_id add_publisher(std::string bind_endpoint);
-  link_id add_subscriber(std::string connect_endpoint, std::string topic);
+  link_id add_subscriber(std::string connect_endpoint, std::string topic, std::string server_key = {});
 
   // Starts the thread, binds and connects. A bind that fails (port taken,
   // bad address) is returned as an error with a one-line message, e.g.
-  // "cannot listen on tcp://*:7000: Address already in use".
+  // "cannot listen on tcp://*:7000: Address already in use". With CURVE on,
+  // invalid own keys, a missing key ring (when a server link exists) or a
+  // client link without a valid server key are errc::config errors.
   status start(sink& s);
 
   // Queue a message. On a ROUTER, `peer` names the destination; on a DEALER
@@ -166,6 +242,16 @@ public:
   // sent before it may or may not have left with the old session; the next
   // `connected` starts a new one.
   void reconnect(link_id link);
+
+  // Cuts off every connection whose key stands for `identity` ("cp:ALC1"),
+  // queued like send(). Update the key ring first (key_ring::revoke), then
+  // call this. ROUTER peers of that identity are cut off (each reported as
+  // `peer_gone`); every PUB socket is closed and bound again, so that each
+  // subscriber reconnects through the ZAP handler (the others see a gap in
+  // the stream's sequence and ask for a snapshot). No-op with CURVE off.
+  void revoke(std::string identity);
+
+  counters stats() const;
 
   void stop();
 

@@ -4,30 +4,14 @@
 
 namespace evnet::transport::detail {
 
-std::optional<std::string> rejection_limiter::admit(std::string_view detail, clock::time_point now) {
-  const bool same = detail == last_ && last_reported_ != clock::time_point{};
-  if (same && now - last_reported_ < window) {
-    ++suppressed_;
-    return std::nullopt;
-  }
-  std::string text(detail);
-  if (same && suppressed_ > 0) {
-    text += " (repeated " + std::to_string(suppressed_) + " times since the last report)";
-  }
-  last_ = detail;
-  last_reported_ = now;
-  suppressed_ = 0;
-  return text;
-}
-
 peer_table::peer_table(std::chrono::milliseconds timeout)
     : timeout_(std::max(timeout, std::chrono::milliseconds{1})),
       scan_interval_(std::clamp(timeout_ / 10, std::chrono::milliseconds{1}, max_scan_interval)) {}
 
-bool peer_table::heard(const std::string& peer, clock::time_point now) {
+bool peer_table::heard(const std::string& peer, clock::time_point now, std::string_view user_id) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) {
-    peers_.emplace(peer, peer_state{now, {}});
+    peers_.emplace(peer, peer_state{now, std::string(user_id)});
     return true;
   }
   it->second.last_heard = now;
@@ -45,16 +29,43 @@ std::vector<std::string> peer_table::expire(clock::time_point now) {
       ++it;
     }
   }
+  for (auto it = cut_off_.begin(); it != cut_off_.end();) {
+    if (now - it->second > timeout_) {
+      it = cut_off_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   return gone;
 }
 
-std::optional<std::string> peer_table::admit_rejection(const std::string& peer, std::string_view detail,
-                                                       clock::time_point now) {
-  auto it = peers_.find(peer);
-  if (it == peers_.end()) {
-    it = peers_.emplace(peer, peer_state{now, {}}).first;
+bool peer_table::cut_off(const std::string& peer, clock::time_point now) {
+  cut_off_[peer] = now;
+  return peers_.erase(peer) > 0;
+}
+
+bool peer_table::is_cut_off(const std::string& peer, clock::time_point now) {
+  auto it = cut_off_.find(peer);
+  if (it == cut_off_.end()) {
+    return false;
   }
-  return it->second.rejections.admit(detail, now);
+  it->second = now;
+  return true;
+}
+
+std::vector<std::string> peer_table::peers_of(std::string_view user_id) const {
+  std::vector<std::string> out;
+  for (const auto& [peer, st] : peers_) {
+    if (st.user_id == user_id) {
+      out.push_back(peer);
+    }
+  }
+  return out;
+}
+
+std::string peer_table::user_of(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? std::string{} : it->second.user_id;
 }
 
 } // namespace evnet::transport::detail

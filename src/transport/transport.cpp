@@ -3,15 +3,22 @@
 #include "dealer_liveness.hpp"
 #include "outbound_queue.hpp"
 #include "peer_table.hpp"
+#include "report_limiter.hpp"
 #include "session_gate.hpp"
+#include "zap.hpp"
+
+#include "evnet/text.hpp"
 
 #include <zmq.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -19,7 +26,10 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 namespace evnet::transport {
 
@@ -40,6 +50,12 @@ std::string_view to_string(event_kind k) {
     case event_kind::rejected: {
       return "rejected";
     }
+    case event_kind::admitted: {
+      return "admitted";
+    }
+    case event_kind::refused: {
+      return "refused";
+    }
   }
   return "unknown";
 }
@@ -54,12 +70,29 @@ enum class link_kind { router, dealer, publisher, subscriber };
 struct link_config {
   link_kind kind = link_kind::router;
   std::string endpoint;
-  std::string extra;  // DEALER: identity prefix; SUB: topic
+  std::string extra;       // DEALER: identity prefix; SUB: topic
+  std::string server_key;  // DEALER, SUB with CURVE: the server's public key
 };
+
+// Written by the transport thread, read by stats() on any thread.
+struct shared_counters {
+  std::atomic<std::uint64_t> queue_full{0};
+  std::atomic<std::uint64_t> not_admitted{0};
+  std::atomic<std::uint64_t> cut_off_frames{0};
+  std::atomic<std::uint64_t> cut_off_peers{0};
+  std::atomic<std::uint64_t> admitted{0};
+  std::atomic<std::uint64_t> refused{0};
+};
+
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+  c.fetch_add(n, std::memory_order_relaxed);
+}
 
 // More frames than any valid message has: enough to count, not to store a
 // hostile peer's thousand-part message.
 constexpr std::size_t max_kept_frames = 3;
+// A ZAP request has 7 frames (CURVE); more is not ours to read.
+constexpr std::size_t max_zap_frames = 8;
 // Messages read from one socket per loop turn, so that one busy peer cannot
 // starve the other sockets, the outbound queue or the timers.
 constexpr int recv_batch = 256;
@@ -67,6 +100,11 @@ constexpr milliseconds idle_poll{1000};
 // A DEALER does one thing per due() answer; a turn needs at most close, or
 // open then heartbeat. The cap only guards against a loop that never settles.
 constexpr int max_dealer_actions = 4;
+// Queue-full drops are reported at most this often per link.
+constexpr milliseconds drop_report_interval{1000};
+// A PUB socket closed by revoke() whose port is not free again yet (the old
+// listener closes asynchronously) retries its bind this often.
+constexpr milliseconds rebind_retry{20};
 
 std::string zmq_error_text(int err) {
   return zmq_strerror(err);
@@ -82,18 +120,51 @@ std::string rejection_text(const error& err) {
   return std::string(to_string(err.code)) + ": " + err.message;
 }
 
+// A metadata property of a received frame ("User-Id", "Peer-Address"); empty
+// when ZeroMQ has none (CURVE off, or a client socket).
+std::string property(zmq::message_t& m, const char* name) {
+  const char* v = zmq_msg_gets(m.handle(), name);
+  return v == nullptr ? std::string{} : std::string(v);
+}
+
+// The IP address of the peer on an accepted fd, as the ZAP handler sees it
+// ("127.0.0.1"); empty when the connection is already gone.
+std::string peer_ip(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return {};
+  }
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf) != nullptr) {
+      return buf;
+    }
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf) != nullptr) {
+      return buf;
+    }
+  }
+  return {};
+}
+
 // Everything the transport thread owns. Constructed, used and destroyed on
 // that thread only; the context is declared first so it outlives the sockets.
 // This is the one place that reads the clock: once per loop turn, passed as
-// `now` to every decision (dealer_liveness, peer_table, rejection_limiter).
+// `now` to every decision (dealer_liveness, peer_table, report_limiter,
+// handshake_watch).
 class worker {
 public:
   worker(const options& opts, const std::vector<link_config>& links, std::deque<detail::session_gate>& gates,
-         detail::outbound_queue& queue, sink& s)
+         detail::outbound_queue& queue, shared_counters& counters, sink& s)
       : opts_(opts),
+        curve_(opts.curve ? &*opts.curve : nullptr),
         timing_(detail::dealer_timing_for(opts)),
         heartbeat_frame_(protocol::encode(protocol::make(opts.sender_name, protocol::heartbeat{}))),
         queue_(queue),
+        counters_(counters),
         sink_(s),
         ctx_(1),
         rng_(std::random_device{}()) {
@@ -108,6 +179,20 @@ public:
   // Binds and connects every link; the first failure is returned so start()
   // can report it.
   status open(clock::time_point now) {
+    // ZeroMQ admits every CURVE client when no ZAP handler is bound: the
+    // handler must exist before the first server socket does.
+    const bool any_server = std::any_of(links_.begin(), links_.end(), [](const auto& l) {
+      return l->config.kind == link_kind::router || l->config.kind == link_kind::publisher;
+    });
+    if (curve_ != nullptr && any_server) {
+      try {
+        zap_.emplace(ctx_, zmq::socket_type::rep);
+        zap_->set(zmq::sockopt::linger, 0);
+        zap_->bind("inproc://zeromq.zap.01");
+      } catch (const zmq::error_t& e) {
+        return error{errc::socket_failed, "cannot start the ZAP handler: " + zmq_error_text(e.num())};
+      }
+    }
     for (auto& l : links_) {
       auto st = open_link(*l, now);
       if (!st) {
@@ -118,17 +203,27 @@ public:
   }
 
   void run() {
+    // What each poll item is; items[0] is always the outbound queue.
+    enum class watched { zap, socket, monitor };
     std::vector<zmq_pollitem_t> items;
-    std::vector<link_state*> owners;
+    std::vector<std::pair<watched, link_state*>> owners;
     auto now = clock::now();
     for (;;) {
       items.clear();
       owners.clear();
       items.push_back(zmq_pollitem_t{nullptr, queue_.fd(), ZMQ_POLLIN, 0});
+      if (zap_) {
+        items.push_back(zmq_pollitem_t{zap_->handle(), 0, ZMQ_POLLIN, 0});
+        owners.emplace_back(watched::zap, nullptr);
+      }
       for (auto& l : links_) {
         if (l->socket && l->config.kind != link_kind::publisher) {
           items.push_back(zmq_pollitem_t{l->socket->handle(), 0, ZMQ_POLLIN, 0});
-          owners.push_back(l.get());
+          owners.emplace_back(watched::socket, l.get());
+        }
+        if (l->monitor) {
+          items.push_back(zmq_pollitem_t{l->monitor->handle(), 0, ZMQ_POLLIN, 0});
+          owners.emplace_back(watched::monitor, l.get());
         }
       }
       try {
@@ -145,10 +240,26 @@ public:
       // own is never mistaken for the peers' silence.
       now = clock::now();
       // Inbound before outbound and timers: those may close and recreate
-      // DEALER sockets, which would invalidate the poll items.
+      // sockets (DEALER reconnects, PUB rebinds), which would invalidate the
+      // poll items.
       for (std::size_t i = 1; i < items.size(); ++i) {
-        if ((items[i].revents & ZMQ_POLLIN) != 0) {
-          drain_inbound(*owners[i - 1], now);
+        if ((items[i].revents & ZMQ_POLLIN) == 0) {
+          continue;
+        }
+        auto [what, link] = owners[i - 1];
+        switch (what) {
+          case watched::zap: {
+            drain_zap(now);
+            break;
+          }
+          case watched::socket: {
+            drain_inbound(*link, now);
+            break;
+          }
+          case watched::monitor: {
+            drain_monitor(*link, now);
+            break;
+          }
         }
       }
       if ((items[0].revents & ZMQ_POLLIN) != 0) {
@@ -171,7 +282,7 @@ private:
 
     link_id id;
     link_config config;
-    std::optional<zmq::socket_t> socket;  // DEALER: empty while waiting to reconnect
+    std::optional<zmq::socket_t> socket;  // DEALER: empty while waiting to reconnect; PUB: while rebinding
 
     // DEALER (client half of the Paranoid Pirate pattern).
     std::string routing_id;
@@ -181,8 +292,20 @@ private:
     // ROUTER (server half).
     detail::peer_table peers;
 
-    // DEALER and SUB have one peer: rate-limit its rejections here.
-    detail::rejection_limiter rejections;
+    // Rejected frames, rate-limited per peer (DEALER and SUB: one peer, "").
+    detail::report_limiter rejections;
+
+    // CURVE servers (ROUTER, PUB): the socket's monitor, for handshakes that
+    // fail before the ZAP handler is asked. Declared after `socket`, so it
+    // is closed first.
+    std::optional<zmq::socket_t> monitor;
+    detail::handshake_watch watch;
+    std::uint32_t monitor_generation = 0;
+
+    // PUB: the address actually bound (a wildcard port resolved), for the
+    // rebind after revoke(); a pending rebind retries at rebind_at.
+    std::string bound_endpoint;
+    std::optional<clock::time_point> rebind_at;
   };
 
   void configure(zmq::socket_t& s) const {
@@ -193,6 +316,36 @@ private:
     s.set(zmq::sockopt::sndhwm, opts_.send_hwm);
   }
 
+  // A CURVE server: every handshake goes through our ZAP handler, under a
+  // domain that names the link. The monitor is attached before the bind, so
+  // no connection's events are missed.
+  void make_server(link_state& l) {
+    if (curve_ == nullptr) {
+      return;
+    }
+    l.socket->set(zmq::sockopt::curve_server, true);
+    l.socket->set(zmq::sockopt::curve_secretkey, curve_->own.secret_key);
+    l.socket->set(zmq::sockopt::zap_domain, detail::zap_domain_for(l.id));
+    const std::string ep =
+        "inproc://evnet.monitor." + std::to_string(l.id) + "." + std::to_string(++l.monitor_generation);
+    if (zmq_socket_monitor(l.socket->handle(), ep.c_str(), detail::handshake_watch::events()) != 0) {
+      throw zmq::error_t();
+    }
+    l.monitor.emplace(ctx_, zmq::socket_type::pair);
+    l.monitor->set(zmq::sockopt::linger, 0);
+    l.monitor->connect(ep);
+    l.watch = {};
+  }
+
+  void make_client(zmq::socket_t& s, const link_config& cfg) const {
+    if (curve_ == nullptr) {
+      return;
+    }
+    s.set(zmq::sockopt::curve_serverkey, cfg.server_key);
+    s.set(zmq::sockopt::curve_publickey, curve_->own.public_key);
+    s.set(zmq::sockopt::curve_secretkey, curve_->own.secret_key);
+  }
+
   status open_link(link_state& l, clock::time_point now) {
     const auto& ep = l.config.endpoint;
     try {
@@ -201,18 +354,21 @@ private:
           l.socket.emplace(ctx_, zmq::socket_type::router);
           configure(*l.socket);
           // A send to an unknown or departed peer must fail loudly
-          // (EHOSTUNREACH), not vanish.
+          // (EHOSTUNREACH), not vanish; one whose pipe is full, with EAGAIN.
           l.socket->set(zmq::sockopt::router_mandatory, 1);
+          make_server(l);
           break;
         }
         case link_kind::publisher: {
           l.socket.emplace(ctx_, zmq::socket_type::pub);
           configure(*l.socket);
+          make_server(l);
           break;
         }
         case link_kind::subscriber: {
           l.socket.emplace(ctx_, zmq::socket_type::sub);
           configure(*l.socket);
+          make_client(*l.socket, l.config);
           l.socket->set(zmq::sockopt::subscribe, l.config.extra);
           break;
         }
@@ -221,6 +377,8 @@ private:
         }
       }
     } catch (const zmq::error_t& e) {
+      l.monitor.reset();
+      l.socket.reset();
       return error{errc::socket_failed, "cannot create a socket for " + ep + ": " + zmq_error_text(e.num())};
     }
     try {
@@ -228,8 +386,10 @@ private:
         l.socket->connect(ep);
       } else {
         l.socket->bind(ep);
+        l.bound_endpoint = l.socket->get(zmq::sockopt::last_endpoint);
       }
     } catch (const zmq::error_t& e) {
+      l.monitor.reset();
       l.socket.reset();
       if (l.config.kind == link_kind::subscriber) {
         return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
@@ -248,6 +408,7 @@ private:
     try {
       l.socket.emplace(ctx_, zmq::socket_type::dealer);
       configure(*l.socket);
+      make_client(*l.socket, l.config);
       // One socket, one TCP connection, one server session. libzmq would
       // otherwise reconnect a broken connection by itself, under the old
       // identity, and deliver what it had queued to whatever listens there
@@ -273,6 +434,16 @@ private:
       } else if (l->config.kind == link_kind::router) {
         deadline = std::min(deadline, l->peers.next_scan());
       }
+      deadline = std::min({deadline, l->rejections.next_flush(), l->watch.next_flush()});
+      if (l->rebind_at) {
+        deadline = std::min(deadline, *l->rebind_at);
+      }
+    }
+    deadline = std::min(deadline, refusals_.next_flush());
+    for (const auto& [link, d] : drops_) {
+      if (d.pending > 0) {
+        deadline = std::min(deadline, d.last_report + drop_report_interval);
+      }
     }
     if (deadline <= now) {
       return milliseconds{0};
@@ -282,8 +453,21 @@ private:
   }
 
   void on_timers(clock::time_point now) {
+    report_queue_drops(now);
+    for (auto& ev : refusals_.flush(now)) {
+      sink_.on_event(std::move(ev));
+    }
     for (auto& lp : links_) {
       auto& l = *lp;
+      for (auto& ev : l.rejections.flush(now)) {
+        sink_.on_event(std::move(ev));
+      }
+      for (auto& f : l.watch.flush(now)) {
+        refuse(l.id, std::move(f.address), {}, std::move(f.detail), now);
+      }
+      if (l.rebind_at && now >= *l.rebind_at) {
+        rebind_publisher(l, now);
+      }
       if (l.config.kind == link_kind::dealer) {
         dealer_timers(l, now);
       } else if (l.config.kind == link_kind::router && l.peers.scan_due(now)) {
@@ -292,6 +476,28 @@ private:
                "silent for more than " + std::to_string(l.peers.timeout().count()) + " ms");
         }
       }
+    }
+  }
+
+  // Frames the bounded outbound queue refused: one report per link and
+  // second at most, with the count.
+  void report_queue_drops(clock::time_point now) {
+    for (const auto& [link, n] : queue_.take_dropped()) {
+      drops_[link].pending += n;
+      bump(counters_.queue_full, n);
+    }
+    for (auto& [link, d] : drops_) {
+      if (d.pending == 0 || link == 0 || link > links_.size()) {
+        continue;
+      }
+      if (d.last_report != clock::time_point{} && now - d.last_report < drop_report_interval) {
+        continue;
+      }
+      emit(*links_[link - 1], event_kind::send_failed, {},
+           "outbound queue full: " + std::to_string(d.pending) + (d.pending == 1 ? " frame" : " frames") +
+               " dropped");
+      d.pending = 0;
+      d.last_report = now;
     }
   }
 
@@ -352,6 +558,10 @@ private:
   }
 
   void handle_outbound(detail::outbound& item, clock::time_point now) {
+    if (item.what == detail::outbound::op::revoke) {
+      revoke(item.address, now);
+      return;
+    }
     if (item.link == 0 || item.link > links_.size()) {
       return;
     }
@@ -370,7 +580,7 @@ private:
     switch (l.config.kind) {
       case link_kind::router: {
         std::string why;
-        if (!send_to_peer(l, item.address, item.payload, why)) {
+        if (!deliver(l, item.address, item.payload, now, why) && !why.empty()) {
           emit(l, event_kind::send_failed, std::move(item.address), std::move(why));
         }
         break;
@@ -380,9 +590,13 @@ private:
         break;
       }
       case link_kind::publisher: {
-        // PUB never blocks and drops on a full queue by design; nothing to report.
-        (void)l.socket->send(zmq::buffer(item.address), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-        (void)l.socket->send(zmq::buffer(item.payload), zmq::send_flags::dontwait);
+        // PUB never blocks and drops on a full queue by design; nothing to
+        // report. While a revoked stream rebinds there is no socket: the
+        // subscribers resnapshot after the gap anyway.
+        if (l.socket) {
+          (void)l.socket->send(zmq::buffer(item.address), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+          (void)l.socket->send(zmq::buffer(item.payload), zmq::send_flags::dontwait);
+        }
         break;
       }
       case link_kind::subscriber: {
@@ -406,20 +620,191 @@ private:
     }
   }
 
+  enum class sent { ok, full, failed };
+
   // [identity, payload] without ever blocking. With router_mandatory the
-  // first frame fails for an unknown peer (EHOSTUNREACH) or a full queue
+  // first frame fails for an unknown peer (EHOSTUNREACH) or a full pipe
   // (EAGAIN); once it is accepted the rest of the message always is.
-  bool send_to_peer(link_state& l, const std::string& peer, const std::string& payload, std::string& why) {
+  sent send_to_peer(link_state& l, const std::string& peer, const std::string& payload, std::string& why) {
     try {
       if (!l.socket->send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-        why = "send queue full";
-        return false;
+        return sent::full;
       }
       (void)l.socket->send(zmq::buffer(payload), zmq::send_flags::dontwait);
-      return true;
+      return sent::ok;
     } catch (const zmq::error_t& e) {
       why = e.num() == EHOSTUNREACH ? "peer unknown or gone" : zmq_error_text(e.num());
+      return sent::failed;
+    }
+  }
+
+  // Every frame for a ROUTER peer goes through here (application frames,
+  // heartbeat answers, error replies). Nothing goes to a cut-off peer; a
+  // peer whose pipe is full is not reading and is cut off: its queued
+  // frames would otherwise pin memory for as long as it stays connected.
+  // False when the frame was not sent; `why` is set when the application
+  // should hear about it as send_failed.
+  bool deliver(link_state& l, const std::string& peer, const std::string& payload, clock::time_point now,
+               std::string& why) {
+    if (l.peers.was_cut_off(peer)) {
       return false;
+    }
+    switch (send_to_peer(l, peer, payload, why)) {
+      case sent::ok: {
+        return true;
+      }
+      case sent::full: {
+        cut_off(l, peer, now,
+                "not reading: cut off after " + std::to_string(opts_.send_hwm) + " queued messages", true);
+        return false;
+      }
+      case sent::failed: {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // The peer is forgotten and ignored from now on; the application hears of
+  // it as `peer_gone` when it knew the peer (or `always`).
+  void cut_off(link_state& l, const std::string& peer, clock::time_point now, std::string detail, bool always) {
+    std::string user_id = l.peers.user_of(peer);
+    const bool known = l.peers.cut_off(peer, now);
+    bump(counters_.cut_off_peers);
+    if (known || always) {
+      sink_.on_event(link_event{l.id, event_kind::peer_gone, peer, std::move(detail), std::move(user_id), {}, {}});
+    }
+  }
+
+  // The application revoked `identity` and updated the key ring: cut off
+  // every connection of that key. A ROUTER knows each peer's identity; a
+  // PUB does not know who subscribes, so it starts afresh and every
+  // subscriber passes the ZAP handler again.
+  void revoke(const std::string& identity, clock::time_point now) {
+    if (curve_ == nullptr || identity.empty()) {
+      return;
+    }
+    for (auto& lp : links_) {
+      auto& l = *lp;
+      if (l.config.kind == link_kind::router) {
+        for (const auto& peer : l.peers.peers_of(identity)) {
+          cut_off(l, peer, now, "key of " + printable_id(identity) + " revoked: cut off", true);
+        }
+      } else if (l.config.kind == link_kind::publisher) {
+        l.monitor.reset();
+        l.socket.reset();
+        rebind_publisher(l, now);
+      }
+    }
+  }
+
+  void rebind_publisher(link_state& l, clock::time_point now) {
+    l.rebind_at.reset();
+    try {
+      l.socket.emplace(ctx_, zmq::socket_type::pub);
+      configure(*l.socket);
+      make_server(l);
+      l.socket->bind(l.bound_endpoint);
+    } catch (const zmq::error_t& e) {
+      l.monitor.reset();
+      l.socket.reset();
+      // The old listener closes on ZeroMQ's I/O thread; until then the
+      // port is taken. Anything else would not go away by waiting, but
+      // retrying costs nothing and reports nothing.
+      l.rebind_at = now + rebind_retry;
+    }
+  }
+
+  // ZAP (RFC 27): one verdict per CURVE handshake on a server socket.
+  void drain_zap(clock::time_point now) {
+    std::vector<std::string> frames;
+    for (int n = 0; n < recv_batch; ++n) {
+      frames.clear();
+      zmq::message_t part;
+      try {
+        if (!zap_->recv(part, zmq::recv_flags::dontwait)) {
+          return;
+        }
+        for (;;) {
+          const bool more = part.more();
+          if (frames.size() < max_zap_frames) {
+            frames.push_back(part.to_string());
+          }
+          if (!more) {
+            break;
+          }
+          (void)zap_->recv(part, zmq::recv_flags::none);
+        }
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) {
+          continue;
+        }
+        throw;
+      }
+      const auto verdict = detail::judge_zap(frames, *curve_->ring);
+      const auto reply = detail::zap_reply(verdict);
+      try {
+        for (std::size_t i = 0; i < reply.size(); ++i) {
+          const auto flags = i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+          (void)zap_->send(zmq::buffer(reply[i]), flags | zmq::send_flags::dontwait);
+        }
+      } catch (const zmq::error_t&) {
+        // libzmq's own pipe; nothing sensible to do but go on.
+      }
+      const auto link = detail::link_of_zap_domain(verdict.domain);
+      if (verdict.admitted) {
+        bump(counters_.admitted);
+        sink_.on_event(link_event{link, event_kind::admitted, {},
+                                  "key of " + printable_id(verdict.user_id) + " admitted from " +
+                                      printable_id(verdict.address),
+                                  verdict.user_id, verdict.address, verdict.key});
+      } else {
+        refuse(link, verdict.address, verdict.key, verdict.detail, now);
+      }
+    }
+  }
+
+  // One refused handshake: counted always, reported at most once a second
+  // per address.
+  void refuse(link_id link, std::string address, std::string key, std::string detail, clock::time_point now) {
+    bump(counters_.refused);
+    std::string source = address.empty() ? "link " + std::to_string(link) : address;
+    if (!address.empty()) {
+      detail += " (from " + printable_id(address) + ")";
+    }
+    link_event ev{link, event_kind::refused, {}, std::move(detail), {}, std::move(address), std::move(key)};
+    if (auto report = refusals_.admit(source, std::move(ev), now)) {
+      sink_.on_event(std::move(*report));
+    }
+  }
+
+  void drain_monitor(link_state& l, clock::time_point now) {
+    for (int n = 0; n < recv_batch && l.monitor; ++n) {
+      zmq::message_t head;
+      zmq::message_t address;
+      try {
+        if (!l.monitor->recv(head, zmq::recv_flags::dontwait)) {
+          return;
+        }
+        if (head.more()) {
+          (void)l.monitor->recv(address, zmq::recv_flags::none);
+        }
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) {
+          continue;
+        }
+        throw;
+      }
+      if (head.size() < 6) {
+        continue;
+      }
+      std::uint16_t event = 0;
+      std::uint32_t value = 0;
+      std::memcpy(&event, head.data(), sizeof event);
+      std::memcpy(&value, static_cast<const char*>(head.data()) + sizeof event, sizeof value);
+      for (auto& f : l.watch.on_event(event, value, peer_ip, now)) {
+        refuse(l.id, std::move(f.address), {}, std::move(f.detail), now);
+      }
     }
   }
 
@@ -475,34 +860,59 @@ private:
 
   void on_router_message(link_state& l, std::size_t count, clock::time_point now) {
     std::string peer = frames_[0].to_string();
+    if (l.peers.is_cut_off(peer, now)) {
+      bump(counters_.cut_off_frames);
+      return;
+    }
+    // ZeroMQ stamps the key's identity (from our ZAP reply) on every frame
+    // after the routing id.
+    std::string user_id;
+    std::string address;
+    if (frames_.size() >= 2) {
+      user_id = property(frames_[1], "User-Id");
+      address = property(frames_[1], "Peer-Address");
+    }
+    // Admitted at the handshake is not enough: a key revoked since then
+    // stops counting at once, heartbeats included.
+    if (curve_ != nullptr && !curve_->ring->admits(user_id)) {
+      bump(counters_.not_admitted);
+      cut_off(l, peer, now, "key of " + printable_id(user_id) + " no longer admitted: cut off", false);
+      return;
+    }
     // A peer heard again after peer_gone is simply new: the application
     // forgot it and will ask it to say hello again.
-    (void)l.peers.heard(peer, now);
+    (void)l.peers.heard(peer, now, user_id);
     if (count != 2) {
-      reject_router(l, peer, error{errc::malformed, "expected one frame, got " + std::to_string(count - 1)}, now);
+      reject_router(l, peer, user_id, error{errc::malformed, "expected one frame, got " + std::to_string(count - 1)},
+                    now);
       return;
     }
     auto decoded = protocol::decode(frames_[1].data(), frames_[1].size());
     if (!decoded) {
-      reject_router(l, peer, decoded.err(), now);
+      reject_router(l, peer, user_id, decoded.err(), now);
       return;
     }
     if (decoded->is<protocol::heartbeat>()) {
       std::string ignored;
-      (void)send_to_peer(l, peer, heartbeat_frame_, ignored);
+      (void)deliver(l, peer, heartbeat_frame_, now, ignored);
       return;
     }
-    sink_.on_message(inbound{l.id, std::move(peer), std::move(decoded).value()});
+    sink_.on_message(inbound{l.id, std::move(peer), std::move(decoded).value(), std::move(user_id), std::move(address)});
   }
 
   // Tells the peer what was wrong (it may be a buggy client worth helping)
-  // and the application once per flood.
-  void reject_router(link_state& l, std::string peer, const error& err, clock::time_point now) {
+  // and the application at most once a second per peer.
+  void reject_router(link_state& l, const std::string& peer, const std::string& user_id, const error& err,
+                     clock::time_point now) {
     const auto reply = protocol::encode(protocol::make(opts_.sender_name, protocol::error_reply{err.code, err.message}));
     std::string ignored;
-    (void)send_to_peer(l, peer, reply, ignored);
-    if (auto text = l.peers.admit_rejection(peer, rejection_text(err), now)) {
-      emit(l, event_kind::rejected, std::move(peer), std::move(*text));
+    (void)deliver(l, peer, reply, now, ignored);
+    if (l.peers.was_cut_off(peer)) {
+      return;
+    }
+    link_event ev{l.id, event_kind::rejected, peer, rejection_text(err), user_id, {}, {}};
+    if (auto report = l.rejections.admit(peer, std::move(ev), now)) {
+      sink_.on_event(std::move(*report));
     }
   }
 
@@ -516,7 +926,8 @@ private:
              std::to_string(dropped) + (dropped == 1 ? " frame" : " frames") + " offered while the link to " +
                  l.config.endpoint + " was not up dropped; re-send after connected");
       }
-      emit(l, event_kind::connected, {}, "connected to " + l.config.endpoint + " as " + l.routing_id);
+      emit(l, event_kind::connected, {},
+           "connected to " + l.config.endpoint + " as " + printable_id(l.routing_id));
     }
     if (count != 1) {
       reject_single(l, error{errc::malformed, "expected one frame, got " + std::to_string(count)}, now);
@@ -530,7 +941,7 @@ private:
     if (decoded->is<protocol::heartbeat>()) {
       return;
     }
-    sink_.on_message(inbound{l.id, {}, std::move(decoded).value()});
+    sink_.on_message(inbound{l.id, {}, std::move(decoded).value(), {}, property(frames_[0], "Peer-Address")});
   }
 
   void on_subscriber_message(link_state& l, std::size_t count, clock::time_point now) {
@@ -548,38 +959,76 @@ private:
     if (decoded->is<protocol::heartbeat>()) {
       return;
     }
-    sink_.on_message(inbound{l.id, {}, std::move(decoded).value()});
+    sink_.on_message(inbound{l.id, {}, std::move(decoded).value(), {}, property(frames_[1], "Peer-Address")});
   }
 
   // DEALER and SUB cannot answer; only the application hears about it.
   void reject_single(link_state& l, const error& err, clock::time_point now) {
-    if (auto text = l.rejections.admit(rejection_text(err), now)) {
-      emit(l, event_kind::rejected, {}, std::move(*text));
+    link_event ev{l.id, event_kind::rejected, {}, rejection_text(err), {}, {}, {}};
+    if (auto report = l.rejections.admit({}, std::move(ev), now)) {
+      sink_.on_event(std::move(*report));
     }
   }
 
   void emit(const link_state& l, event_kind kind, std::string peer, std::string detail) {
-    sink_.on_event(link_event{l.id, kind, std::move(peer), std::move(detail)});
+    sink_.on_event(link_event{l.id, kind, std::move(peer), std::move(detail), {}, {}, {}});
   }
 
+  struct drop_report {
+    std::uint64_t pending = 0;
+    clock::time_point last_report{};
+  };
+
   const options& opts_;
+  const options::curve_config* curve_;  // nullptr: CURVE off
   const detail::dealer_timing timing_;
   const std::string heartbeat_frame_;
   detail::outbound_queue& queue_;
+  shared_counters& counters_;
   sink& sink_;
   zmq::context_t ctx_;
+  std::optional<zmq::socket_t> zap_;  // the ZAP handler (CURVE servers only)
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<link_state>> links_;
   std::vector<zmq::message_t> frames_;
+  detail::report_limiter refusals_;  // refused handshakes, per address
+  std::map<link_id, drop_report> drops_;
 };
+
+// The checks start() makes before any socket exists, so that a
+// misconfigured program says so at once instead of failing every handshake.
+status check_curve(const options& opts, const std::vector<link_config>& links) {
+  if (!opts.curve) {
+    return ok_value;
+  }
+  const auto& own = opts.curve->own;
+  if (!detail::valid_z85_key(own.public_key) || !detail::valid_z85_key(own.secret_key)) {
+    return error{errc::config, "CURVE is on but this process's own key pair is not a valid pair of Z85 keys"};
+  }
+  char derived[41] = {};
+  if (zmq_curve_public(derived, own.secret_key.c_str()) != 0 || own.public_key != derived) {
+    return error{errc::config, "CURVE is on but this process's public key does not belong to its secret key"};
+  }
+  for (const auto& l : links) {
+    const bool server = l.kind == link_kind::router || l.kind == link_kind::publisher;
+    if (server && !opts.curve->ring) {
+      return error{errc::config, "CURVE is on but no key ring says whom " + l.endpoint + " admits"};
+    }
+    if (!server && !detail::valid_z85_key(l.server_key)) {
+      return error{errc::config, "CURVE is on but the link to " + l.endpoint +
+                                     (l.server_key.empty() ? " has no server key" : " has an invalid server key")};
+    }
+  }
+  return ok_value;
+}
 
 } // namespace
 
 struct transport::impl {
-  explicit impl(options o) : opts(std::move(o)) {}
+  explicit impl(options o) : opts(std::move(o)), queue(opts.max_queued_bytes) {}
 
-  link_id add(link_kind kind, std::string endpoint, std::string extra) {
-    links.push_back(link_config{kind, std::move(endpoint), std::move(extra)});
+  link_id add(link_kind kind, std::string endpoint, std::string extra, std::string server_key = {}) {
+    links.push_back(link_config{kind, std::move(endpoint), std::move(extra), std::move(server_key)});
     gates.emplace_back();
     return static_cast<link_id>(links.size());
   }
@@ -597,6 +1046,7 @@ struct transport::impl {
   // and must not move; grows only before start().
   std::deque<detail::session_gate> gates;
   detail::outbound_queue queue;
+  shared_counters counters;
   std::mutex lifecycle;  // serialises start() and stop()
   bool started = false;
   std::thread thread;
@@ -612,22 +1062,26 @@ link_id transport::add_router(std::string bind_endpoint) {
   return impl_->add(link_kind::router, std::move(bind_endpoint), {});
 }
 
-link_id transport::add_dealer(std::string connect_endpoint, std::string identity_prefix) {
-  return impl_->add(link_kind::dealer, std::move(connect_endpoint), std::move(identity_prefix));
+link_id transport::add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key) {
+  return impl_->add(link_kind::dealer, std::move(connect_endpoint), std::move(identity_prefix), std::move(server_key));
 }
 
 link_id transport::add_publisher(std::string bind_endpoint) {
   return impl_->add(link_kind::publisher, std::move(bind_endpoint), {});
 }
 
-link_id transport::add_subscriber(std::string connect_endpoint, std::string topic) {
-  return impl_->add(link_kind::subscriber, std::move(connect_endpoint), std::move(topic));
+link_id transport::add_subscriber(std::string connect_endpoint, std::string topic, std::string server_key) {
+  return impl_->add(link_kind::subscriber, std::move(connect_endpoint), std::move(topic), std::move(server_key));
 }
 
 status transport::start(sink& s) {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->started || impl_->queue.closed()) {
     return error{errc::invalid_state, "the transport was already started or stopped"};
+  }
+  if (auto st = check_curve(impl_->opts, impl_->links); !st) {
+    impl_->queue.close();
+    return st;
   }
   impl_->started = true;
   std::promise<status> ready;
@@ -639,7 +1093,7 @@ status transport::start(sink& s) {
     ::pthread_setname_np(::pthread_self(), "evnet-transport");
     std::optional<worker> w;
     try {
-      w.emplace(im->opts, im->links, im->gates, im->queue, s);
+      w.emplace(im->opts, im->links, im->gates, im->queue, im->counters, s);
       auto st = w->open(clock::now());
       const bool ok = st.ok();
       ready.set_value(std::move(st));
@@ -703,6 +1157,25 @@ void transport::reconnect(link_id link) {
   item.what = detail::outbound::op::reconnect;
   item.link = link;
   (void)impl_->queue.push(std::move(item));
+}
+
+void transport::revoke(std::string identity) {
+  detail::outbound item;
+  item.what = detail::outbound::op::revoke;
+  item.address = std::move(identity);
+  (void)impl_->queue.push(std::move(item));
+}
+
+counters transport::stats() const {
+  const auto& c = impl_->counters;
+  counters out;
+  out.queue_full = c.queue_full.load(std::memory_order_relaxed);
+  out.not_admitted = c.not_admitted.load(std::memory_order_relaxed);
+  out.cut_off_frames = c.cut_off_frames.load(std::memory_order_relaxed);
+  out.cut_off_peers = c.cut_off_peers.load(std::memory_order_relaxed);
+  out.admitted = c.admitted.load(std::memory_order_relaxed);
+  out.refused = c.refused.load(std::memory_order_relaxed);
+  return out;
 }
 
 void transport::stop() {

@@ -4,197 +4,11 @@
 #include "evnet/transport.hpp"
 
 #include "backoff.hpp"
+#include "harness.hpp"
 #include "peer_table.hpp"
+#include "report_limiter.hpp"
 
-#include <zmq.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <ostream>
 #include <set>
-#include <string>
-#include <vector>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-namespace tr = evnet::transport;
-namespace proto = evnet::protocol;
-using namespace std::chrono_literals;
-
-namespace {
-
-constexpr auto patience = 5s;  // upper bound for anything that should happen
-
-// A port nobody listens on right now: the kernel picks it for a throwaway socket.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  BOOST_REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string endpoint(int port) {
-  return "tcp://127.0.0.1:" + std::to_string(port);
-}
-
-tr::options fast_options(std::string name) {
-  tr::options o;
-  o.heartbeat_interval = 100ms;
-  o.liveness = 3;
-  o.peer_timeout = 300ms;
-  o.reconnect_min = 100ms;
-  o.reconnect_max = 800ms;
-  o.sender_name = std::move(name);
-  return o;
-}
-
-// Records everything the transport reports; tests wait on it with a bound
-// instead of sleeping.
-class recorder : public tr::sink {
-public:
-  struct view {
-    const std::vector<tr::inbound>& messages;
-    const std::vector<tr::link_event>& events;
-
-    std::size_t count(tr::event_kind k, std::string_view peer = {}) const {
-      return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const auto& e) {
-        return e.kind == k && (peer.empty() || e.peer == peer);
-      }));
-    }
-  };
-
-  void on_message(tr::inbound in) override {
-    std::lock_guard lock(mutex_);
-    messages_.push_back(std::move(in));
-    cv_.notify_all();
-  }
-
-  void on_event(tr::link_event ev) override {
-    std::lock_guard lock(mutex_);
-    events_.push_back(std::move(ev));
-    cv_.notify_all();
-  }
-
-  bool wait_for(const std::function<bool(const view&)>& pred, std::chrono::milliseconds timeout = patience) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return pred(view{messages_, events_}); });
-  }
-
-  bool wait_event(tr::event_kind k, std::size_t n = 1, std::chrono::milliseconds timeout = patience) {
-    return wait_for([&](const view& v) { return v.count(k) >= n; }, timeout);
-  }
-
-  std::vector<tr::inbound> messages() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-
-  std::vector<tr::link_event> events() {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-
-  std::size_t count(tr::event_kind k, std::string_view peer = {}) {
-    std::lock_guard lock(mutex_);
-    return view{messages_, events_}.count(k, peer);
-  }
-
-private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<tr::inbound> messages_;
-  std::vector<tr::link_event> events_;
-};
-
-// A ROUTER transport that answers every request with an ack carrying the
-// request's correlation, addressed to the requesting peer.
-class echo_sink : public recorder {
-public:
-  void attach(tr::transport* t, tr::link_id link) {
-    transport_ = t;
-    link_ = link;
-  }
-
-  void on_message(tr::inbound in) override {
-    if (transport_ != nullptr && in.link == link_) {
-      transport_->send(link_, in.peer, proto::make("central", proto::ack{true, in.peer}, in.msg.correlation));
-    }
-    recorder::on_message(std::move(in));
-  }
-
-private:
-  tr::transport* transport_ = nullptr;
-  tr::link_id link_ = 0;
-};
-
-struct echo_server {
-  explicit echo_server(int port) : t(fast_options("central")) {
-    link = t.add_router(endpoint(port));
-    sink.attach(&t, link);
-    auto st = t.start(sink);
-    BOOST_REQUIRE_MESSAGE(st.ok(), (st.ok() ? std::string{} : st.err().message));
-  }
-
-  echo_sink sink;
-  tr::transport t;
-  tr::link_id link = 0;
-};
-
-struct client {
-  client(int port, std::string prefix) : t(fast_options(prefix)) {
-    link = t.add_dealer(endpoint(port), std::move(prefix));
-    auto st = t.start(sink);
-    BOOST_REQUIRE_MESSAGE(st.ok(), (st.ok() ? std::string{} : st.err().message));
-  }
-
-  recorder sink;
-  tr::transport t;
-  tr::link_id link = 0;
-};
-
-// A plain ZeroMQ socket playing a misbehaving peer.
-struct raw_socket {
-  raw_socket(zmq::socket_type type, const std::string& routing_id) : socket(ctx, type) {
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::chrono::milliseconds(patience).count()));
-    if (!routing_id.empty()) {
-      socket.set(zmq::sockopt::routing_id, routing_id);
-    }
-  }
-
-  zmq::context_t ctx;
-  zmq::socket_t socket;
-};
-
-bool is_ack_for(const tr::inbound& in, std::uint64_t correlation) {
-  return in.msg.is<proto::ack>() && in.msg.correlation == correlation;
-}
-
-bool has_ack_for(const recorder::view& v, std::uint64_t correlation) {
-  return std::any_of(v.messages.begin(), v.messages.end(), [&](const auto& in) { return is_ack_for(in, correlation); });
-}
-
-} // namespace
-
-namespace evnet::transport {
-// Lets Boost.Test print event kinds in failed assertions.
-std::ostream& operator<<(std::ostream& os, event_kind k) {
-  return os << to_string(k);
-}
-} // namespace evnet::transport
 
 BOOST_AUTO_TEST_SUITE(helpers)
 
@@ -221,22 +35,56 @@ BOOST_AUTO_TEST_CASE(backoff_spreads_clients_apart) {
   BOOST_TEST(first_delays.size() > 10u);
 }
 
-BOOST_AUTO_TEST_CASE(identical_rejections_are_reported_once_per_window) {
+// Rejections are limited per peer, not per text: a peer alternating two
+// kinds of garbage is still reported once a second, with a count.
+BOOST_AUTO_TEST_CASE(rejections_are_reported_once_a_second_per_peer) {
   using evnet::transport::detail::clock;
-  evnet::transport::detail::rejection_limiter limiter;
+  evnet::transport::detail::report_limiter limiter;
   const auto t0 = clock::now();
-  BOOST_TEST(limiter.admit("malformed: x", t0).has_value());
-  BOOST_TEST(!limiter.admit("malformed: x", t0 + 1ms).has_value());
-  BOOST_TEST(!limiter.admit("malformed: x", t0 + 2ms).has_value());
-  BOOST_TEST(limiter.admit("unknown_type: y", t0 + 3ms).has_value());
-  BOOST_TEST(limiter.admit("malformed: x", t0 + 4ms).has_value());
-  const auto later = limiter.admit("malformed: x", t0 + 4ms + evnet::transport::detail::rejection_limiter::window);
+  const auto ev = [](std::string detail) {
+    return tr::link_event{1, tr::event_kind::rejected, "p", std::move(detail), {}, {}, {}};
+  };
+  BOOST_TEST(limiter.admit("p", ev("malformed: x"), t0).has_value());
+  BOOST_TEST(!limiter.admit("p", ev("malformed: x"), t0 + 1ms).has_value());
+  BOOST_TEST(!limiter.admit("p", ev("unknown_type: y"), t0 + 2ms).has_value());  // another text: still held
+  BOOST_TEST(limiter.admit("q", ev("malformed: x"), t0 + 3ms).has_value());      // another peer: at once
+  BOOST_TEST(!limiter.admit("p", ev("malformed: z"), t0 + 4ms).has_value());
+  BOOST_TEST(limiter.flush(t0 + 999ms).empty());
+  BOOST_TEST((limiter.next_flush() == t0 + 1s));
+  const auto flushed = limiter.flush(t0 + 1s);
+  BOOST_REQUIRE_EQUAL(flushed.size(), 1u);
+  BOOST_TEST(flushed[0].peer == "p");
+  BOOST_TEST(flushed[0].detail == "malformed: z (2 more since the last report)");  // the last held one
+  BOOST_TEST((limiter.next_flush() == clock::time_point::max()));
+  // Quiet for a window: the next one goes out at once, with nothing to add.
+  const auto later = limiter.admit("p", ev("malformed: x"), t0 + 3s);
   BOOST_REQUIRE(later.has_value());
-  BOOST_TEST(later->find("repeated") == std::string::npos);  // nothing was held back
-  BOOST_TEST(!limiter.admit("malformed: x", t0 + 11s).has_value());
-  const auto after_flood = limiter.admit("malformed: x", t0 + 30s);
-  BOOST_REQUIRE(after_flood.has_value());
-  BOOST_TEST(after_flood->find("repeated 1 times") != std::string::npos);
+  BOOST_TEST(later->detail == "malformed: x");
+  // One held report is flushed as it is.
+  BOOST_TEST(!limiter.admit("p", ev("malformed: w"), t0 + 3100ms).has_value());
+  const auto one = limiter.flush(t0 + 4s);
+  BOOST_REQUIRE_EQUAL(one.size(), 1u);
+  BOOST_TEST(one[0].detail == "malformed: w");
+}
+
+BOOST_AUTO_TEST_CASE(the_report_limiter_stays_bounded) {
+  using evnet::transport::detail::clock;
+  using evnet::transport::detail::report_limiter;
+  report_limiter limiter;
+  const auto t0 = clock::now();
+  std::size_t reported = 0;
+  for (std::size_t i = 0; i < report_limiter::max_sources + 100; ++i) {
+    if (limiter.admit("addr" + std::to_string(i), tr::link_event{}, t0)) {
+      ++reported;
+    }
+  }
+  // Past the bound, new sources share one key: one more report, the rest held.
+  BOOST_TEST(limiter.sources() == report_limiter::max_sources + 1);
+  BOOST_TEST(reported == report_limiter::max_sources + 1);
+  BOOST_TEST(limiter.flush(t0 + 1s).size() == 1u);
+  // A window later the quiet sources are swept to make room.
+  BOOST_TEST(limiter.admit("fresh", tr::link_event{}, t0 + 2s).has_value());
+  BOOST_TEST(limiter.sources() <= 2u);
 }
 
 BOOST_AUTO_TEST_CASE(peer_table_forgets_silent_peers_once) {
