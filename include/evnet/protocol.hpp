@@ -11,6 +11,9 @@
 // decode() is the only way bytes from the network become a message. It
 // enforces unpack limits, rejects trailing bytes, unknown types, other
 // versions and out-of-range fields, and returns an error instead of throwing.
+// Out of range: ids outside [A-Za-z0-9._-] (a driver id may also be "@" +
+// CP id, a local charge), a sender outside [A-Za-z0-9._:@-], kWh, amounts
+// and prices that are negative or not finite, negative durations.
 //
 // Thread-safety: all functions are reentrant; messages are plain values.
 
@@ -116,6 +119,10 @@ inline constexpr std::size_t max_text_size = 512;
 // stays well inside one frame.
 inline constexpr std::size_t max_cps_in_snapshot = 50000;
 inline constexpr std::size_t max_frame_size = 8 * 1024 * 1024;  // also ZMQ_MAXMSGSIZE
+// What Central and the Engine accept on their sockets (ZMQ_MAXMSGSIZE
+// there): their inbound messages are requests and reports of a few hundred
+// bytes; only a snapshot (Central -> driver) needs max_frame_size.
+inline constexpr std::size_t max_request_frame_size = 64 * 1024;
 using evnet::max_duration_s;
 
 // ---- shared value types ---------------------------------------------------

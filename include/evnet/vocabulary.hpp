@@ -37,6 +37,7 @@ enum class end_reason : std::uint8_t {
   monitor_lost,      // the Engine lost its Monitor and would not supply unwatched
   engine_restarted,  // the Engine process died mid-charge and settled on return
   never_plugged,     // authorised and confirmed, but no vehicle was plugged in
+  revoked,           // the operator revoked the CP's (or the driver's) key mid-charge
 };
 
 // Machine-readable error codes: in result<> errors, on the wire
@@ -57,6 +58,9 @@ enum class errc : std::uint8_t {
   unauthenticated,  // "say hello again": the peer does not know us (any more)
   unexpected,       // a message this peer may not send here
   not_allowed,      // a request outside what this identity may ask for
+  forbidden,        // a message its key may not send (it speaks for another CP or driver)
+  revoked,          // the key is revoked: nothing more is accepted from it
+  too_many,         // rate limit: the peer asks too often
   // transport
   bind_failed,
   connect_failed,

@@ -1,6 +1,7 @@
 #include "operator_command.hpp"
 
 #include "evnet/domain/registry.hpp"
+#include "evnet/text.hpp"
 
 #include <charconv>
 #include <sstream>
@@ -41,6 +42,15 @@ result<operator_command> parse_operator_command(std::string_view line) {
     }
   } else if (parse_cp_order(verb)) {
     return bad("usage: " + verb + " <CP_ID|all>");
+  } else if (verb == "revoke") {
+    if (words.size() != 2) {
+      return bad("usage: revoke <CP_ID|DRIVER_ID>");
+    }
+    cmd.verb = operator_verb::revoke;
+    cmd.target = words[1];
+    if (!is_safe_id(cmd.target)) {
+      return bad("'" + printable_id(cmd.target) + "' is not a CP or driver id");
+    }
   } else if (verb == "add") {
     if (words.size() < 4) {
       return bad("usage: add <CP_ID> <PRICE_EUR_PER_KWH> <LOCATION...>");
@@ -59,7 +69,7 @@ result<operator_command> parse_operator_command(std::string_view line) {
       cmd.location += (i > 3 ? " " : "") + words[i];
     }
   } else {
-    return bad("unknown command '" + std::string(line) + "' (try: list, stop <CP|all>, resume <CP|all>, add, quit)");
+    return bad("unknown command '" + std::string(line) + "' (try: list, stop <CP|all>, resume <CP|all>, add, revoke <ID>, quit)");
   }
   return cmd;
 }

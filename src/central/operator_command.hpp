@@ -1,7 +1,8 @@
 #pragma once
 
 // The operator's command lines (stdin in --headless, keys in the panel):
-//   list | stop <CP|all> | resume <CP|all> | add <CP> <price> <location...> | quit
+//   list | stop <CP|all> | resume <CP|all> | add <CP> <price> <location...>
+//   | revoke <CP|DRIVER> | quit
 // parsed into the Central machine's operator_command. Pure.
 
 #include "evnet/domain/central_machine.hpp"

@@ -23,7 +23,7 @@ constexpr table<cp_order, 2> cp_orders{{
     {cp_order::resume, "resume"},
 }};
 
-constexpr table<end_reason, 7> end_reasons{{
+constexpr table<end_reason, 8> end_reasons{{
     {end_reason::completed, "completed"},
     {end_reason::unplugged, "unplugged"},
     {end_reason::stopped, "stopped by CENTRAL"},
@@ -31,9 +31,10 @@ constexpr table<end_reason, 7> end_reasons{{
     {end_reason::monitor_lost, "monitor lost"},
     {end_reason::engine_restarted, "engine restarted"},
     {end_reason::never_plugged, "never plugged in"},
+    {end_reason::revoked, "key revoked"},
 }};
 
-constexpr table<errc, 37> errcs{{
+constexpr table<errc, 40> errcs{{
     {errc::usage, "usage"},
     {errc::bad_command, "bad_command"},
     {errc::file, "file"},
@@ -47,6 +48,9 @@ constexpr table<errc, 37> errcs{{
     {errc::unauthenticated, "unauthenticated"},
     {errc::unexpected, "unexpected"},
     {errc::not_allowed, "not_allowed"},
+    {errc::forbidden, "forbidden"},
+    {errc::revoked, "revoked"},
+    {errc::too_many, "too_many"},
     {errc::bind_failed, "bind_failed"},
     {errc::connect_failed, "connect_failed"},
     {errc::socket_failed, "socket_failed"},

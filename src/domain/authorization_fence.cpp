@@ -153,6 +153,24 @@ std::vector<protocol::authorize_request> authorization_fence::expire(std::int64_
   return out;
 }
 
+std::vector<protocol::authorize_request> authorization_fence::withdraw(const std::string& cp_id,
+                                                                      const std::string& driver_id) {
+  std::vector<protocol::authorize_request> out;
+  std::vector<key> closed;
+  for (const auto& [k, e] : requests_) {
+    const bool cp_fits = cp_id.empty() || e.request.cp_id == cp_id;
+    const bool driver_fits = driver_id.empty() || e.request.driver_id == driver_id;
+    if (e.state == request_state::pending && cp_fits && driver_fits) {
+      out.push_back(e.request);
+      closed.push_back(k);
+    }
+  }
+  for (const auto& k : closed) {
+    close(k, request_state::timed_out);
+  }
+  return out;
+}
+
 authorization_fence::ack_outcome authorization_fence::on_decision_ack(const protocol::decision_ack& a) {
   const auto it = decisions_.find(key{a.cp_id, a.charge_id});
   if (it == decisions_.end()) {

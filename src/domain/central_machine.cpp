@@ -1,6 +1,8 @@
 #include "evnet/domain/central_machine.hpp"
 
+#include "evnet/domain/billing.hpp"
 #include "evnet/domain/event_fields.hpp"
+#include "evnet/text.hpp"
 
 #include <cstdio>
 #include <type_traits>
@@ -18,6 +20,38 @@ std::string spelled(cp_order o) { return std::string(to_string(o)); }
 protocol::charge_request request_of(const protocol::authorize_request& a) {
   return protocol::charge_request{a.driver_id, a.cp_id, a.duration_s, a.request_id};
 }
+
+// What anyone on the stream may see of a CP: never who charges there nor
+// how much.
+protocol::cp_info public_info(protocol::cp_info info) {
+  info.driver_id.clear();
+  info.kwh = 0.0;
+  info.amount = 0.0;
+  return info;
+}
+
+bool same_public_fields(const protocol::cp_info& a, const protocol::cp_info& b) {
+  return a.cp_id == b.cp_id && a.location == b.location && a.price == b.price && a.state == b.state;
+}
+
+// The id a hello claims, for the audit trail.
+std::string claimed_by(const protocol::message& msg) {
+  if (const auto* a = std::get_if<protocol::cp_auth>(&msg.payload)) {
+    return "cp:" + a->cp_id;
+  }
+  if (const auto* h = std::get_if<protocol::engine_hello>(&msg.payload)) {
+    return "cp:" + h->cp_id;
+  }
+  if (const auto* h = std::get_if<protocol::driver_hello>(&msg.payload)) {
+    return "driver:" + h->driver_id;
+  }
+  return {};
+}
+
+// printable_id(), keeping "" (CURVE off: no identity) as it is.
+std::string shown_id(const std::string& s) { return s.empty() ? s : printable_id(s); }
+
+std::string peer_source(const std::string& peer) { return "peer " + printable_id(peer); }
 
 } // namespace
 
@@ -96,7 +130,7 @@ bool memory_book::delivered(const std::string& cp_id, const std::string& charge_
   return charges_.contains({cp_id, charge_id}) && !owed_.contains({cp_id, charge_id});
 }
 
-status memory_book::set_stopped(const std::string& cp_id, bool stopped) {
+status memory_book::set_stopped(const std::string& cp_id, bool stopped, const audit_entry& e) {
   if (auto st = refuse_if_failing(); !st) {
     return st;
   }
@@ -105,6 +139,7 @@ status memory_book::set_stopped(const std::string& cp_id, bool stopped) {
   } else {
     stopped_.erase(cp_id);
   }
+  audits_.push_back(e);
   return ok_value;
 }
 
@@ -122,7 +157,53 @@ result<bool> memory_book::add_cp(const cp_record& r) {
   return true;
 }
 
-status memory_book::log_event(const std::string&, const std::string&) { return refuse_if_failing(); }
+status memory_book::log_event(const std::string& kind, const std::string& text) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  events_.emplace_back(kind, text);
+  return ok_value;
+}
+
+status memory_book::audit(const audit_entry& e) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  audits_.push_back(e);
+  return ok_value;
+}
+
+status memory_book::log_and_audit(const std::string& kind, const std::string& text, const audit_entry& e) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st;
+  }
+  events_.emplace_back(kind, text);
+  audits_.push_back(e);
+  return ok_value;
+}
+
+result<std::string> memory_book::revoke(const std::string& id, const audit_entry& e) {
+  if (auto st = refuse_if_failing(); !st) {
+    return st.err();
+  }
+  std::string kind;
+  for (const auto& cp : registry_.cps) {
+    if (cp.id == id) {
+      kind = "cp";
+    }
+  }
+  for (const auto& d : registry_.drivers) {
+    if (kind.empty() && d.id == id) {
+      kind = "driver";
+    }
+  }
+  if (kind.empty()) {
+    return error{errc::unknown_cp, "no CP or driver " + id + " has a key"};
+  }
+  revoked_.insert(id);
+  audits_.push_back(e);
+  return kind;
+}
 
 result<network> load_network(charge_book& book) {
   auto registry = book.load_registry();
@@ -154,6 +235,7 @@ central_machine::central_machine(charge_book& book, network model, std::uint64_t
   (void) model_.take_changes();
   for (const auto& cp : model_.snapshot()) {
     shown_[cp.cp_id] = cp.state;
+    published_[cp.cp_id] = public_info(cp);
   }
 }
 
@@ -174,8 +256,149 @@ void central_machine::start(std::int64_t /*now*/) {
 }
 
 void central_machine::on_message(const std::string& peer, const protocol::message& msg, std::int64_t now) {
-  handle(peer, msg, now);
+  on_message(peer, std::string{}, msg, now);
+}
+
+void central_machine::on_message(const std::string& peer, const std::string& user_id, const protocol::message& msg,
+                                 std::int64_t now) {
+  if (!user_id.empty() && revoked_.contains(user_id)) {
+    return;  // a revoked key hears nothing more (the transport drops most of these already)
+  }
+  user_ = user_id;
+  if (trusted(peer, msg, now)) {
+    handle(peer, msg, now);
+  }
+  user_.clear();
   flush();
+}
+
+// ---- trust -------------------------------------------------------------------------------
+
+bool central_machine::trusted(const std::string& peer, const protocol::message& msg, std::int64_t now) {
+  if (user_.empty()) {
+    return true;  // CURVE off: claims are taken as they come
+  }
+  const auto why = forbidden(parse_user_id(user_), peers_.who(peer), msg.payload);
+  if (!why) {
+    return true;
+  }
+  refuse(peer, msg, *why, now);
+  return false;
+}
+
+void central_machine::refuse(const std::string& peer, const protocol::message& msg, const std::string& reason,
+                             std::int64_t now) {
+  out_.send(peer, protocol::error_reply{errc::forbidden, reason}, msg.correlation);
+  // A flood of forged messages costs one line and one row a second.
+  const auto held = refusals_.admit(peer, now);
+  if (!held) {
+    return;
+  }
+  const std::string shown = printable_id(peer);
+  const std::string type(msg.type());
+  json::object fields{{"peer", shown}, {"identity", shown_id(user_)}, {"type", type}, {"reason", reason}};
+  if (*held > 0) {
+    fields.emplace("suppressed", *held);
+  }
+  out_.notify("refused", fields);
+  const std::string claimed = claimed_by(msg);
+  audit_entry e{now, peer_source(peer), claimed.empty() ? "refused" : "hello", {}, "refused: " + reason};
+  if (!claimed.empty()) {
+    e.params.emplace("claimed", claimed);
+  }
+  e.params.emplace("identity", shown_id(user_));
+  e.params.emplace("peer", shown);
+  e.params.emplace("type", type);
+  if (*held > 0) {
+    e.params.emplace("suppressed", *held);
+  }
+  if (auto st = book_.audit(e); !st) {
+    store_error(st.err());
+  }
+}
+
+void central_machine::audit_hello(const std::string& peer, const std::string& claimed, const std::string& outcome,
+                                  std::int64_t now) {
+  const bool refused = outcome != "ok";
+  if (refused && !refusals_.admit(peer, now)) {
+    return;  // a peer repeating a refused hello is audited once a second
+  }
+  audit_entry e{now, peer_source(peer), "hello",
+                {{"claimed", claimed}, {"identity", shown_id(user_)}, {"peer", printable_id(peer)}}, outcome};
+  if (auto st = book_.audit(e); !st) {
+    store_error(st.err());
+  }
+}
+
+void central_machine::on_admission(bool admitted, const std::string& identity, const std::string& key,
+                                   const std::string& address, const std::string& detail, std::int64_t now) {
+  // The key itself (Z85) goes into the parameters, where JSON escapes it.
+  const std::string who = !identity.empty() ? "key " + shown_id(identity) : key.empty() ? "no key" : "unregistered key";
+  const std::string source = who + " from " + (address.empty() ? std::string("an unknown address") : shown_id(address));
+  json::object params{{"identity", identity}, {"key", key}, {"address", address}};
+  if (admitted) {
+    if (auto st = book_.audit(audit_entry{now, source, "auth", std::move(params), "admitted"}); !st) {
+      store_error(st.err());
+    }
+    return;
+  }
+  const auto held = admissions_.admit(key.empty() ? "address " + address : "key " + key, now);
+  if (!held) {
+    return;
+  }
+  if (*held > 0) {
+    params.emplace("suppressed", *held);
+  }
+  json::object fields{{"peer", shown_id(address)}, {"identity", shown_id(identity)}, {"type", "auth"},
+                      {"reason", detail}};
+  if (*held > 0) {
+    fields.emplace("suppressed", *held);
+  }
+  out_.notify("refused", std::move(fields));
+  if (auto st = book_.audit(audit_entry{now, source, "auth", std::move(params), "refused: " + detail}); !st) {
+    store_error(st.err());
+  }
+}
+
+void central_machine::on_rejected_frame(const std::string& peer, const std::string& user_id, const std::string& detail,
+                                        std::int64_t now) {
+  const auto held = malformed_.admit(peer, now);
+  if (!held) {
+    return;
+  }
+  audit_entry e{now, peer_source(peer), "malformed", {{"peer", printable_id(peer)}, {"identity", shown_id(user_id)}},
+                "refused: " + detail};
+  if (*held > 0) {
+    e.params.emplace("suppressed", *held);
+  }
+  if (auto st = book_.audit(e); !st) {
+    store_error(st.err());
+  }
+}
+
+std::vector<std::string> central_machine::take_revoked() { return std::exchange(newly_revoked_, {}); }
+
+void central_machine::readmit(const std::string& user_id) { revoked_.erase(user_id); }
+
+void central_machine::on_snapshot_request(const std::string& peer, std::uint64_t corr, std::int64_t now) {
+  // The table is for the network's own members, and cheap to ask for only a
+  // few times a second.
+  if (peers_.who(peer) == nullptr) {
+    return out_.send(peer, protocol::error_reply{errc::unauthenticated, "introduce yourself before asking for the table"},
+                     corr);
+  }
+  if (!snapshots_.take(peer, now)) {
+    return out_.send(peer, protocol::error_reply{errc::too_many, "at most 3 snapshots a second"}, corr);
+  }
+  out_.send(peer, protocol::snapshot{seq_, public_snapshot()}, corr);
+}
+
+std::vector<protocol::cp_info> central_machine::public_snapshot() const {
+  std::vector<protocol::cp_info> rows;
+  for (auto& cp : model_.snapshot()) {
+    rows.push_back(public_info(std::move(cp)));
+  }
+  return rows;
 }
 
 void central_machine::handle(const std::string& peer, const protocol::message& msg, std::int64_t now) {
@@ -190,7 +413,7 @@ void central_machine::handle(const std::string& peer, const protocol::message& m
     return on_driver_hello(peer, corr, *h, now);
   }
   if (msg.is<protocol::snapshot_request>()) {
-    return out_.send(peer, protocol::snapshot{seq_, model_.snapshot()}, corr);
+    return on_snapshot_request(peer, corr, now);
   }
   if (msg.is<protocol::error_reply>() || msg.is<protocol::heartbeat>()) {
     return;  // a peer's complaint is the owner's to log; never answered
@@ -215,7 +438,7 @@ void central_machine::handle(const std::string& peer, const protocol::message& m
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, protocol::cp_status>) {
-          on_cp_status(body);
+          on_cp_status(peer, body, now);
         } else if constexpr (std::is_same_v<T, protocol::authorize_reply>) {
           on_authorize_reply(body, now);
         } else if constexpr (std::is_same_v<T, protocol::decision_ack>) {
@@ -229,7 +452,7 @@ void central_machine::handle(const std::string& peer, const protocol::message& m
         } else if constexpr (std::is_same_v<T, protocol::charge_finished>) {
           on_charge_finished(peer, corr, body.record, now);
         } else if constexpr (std::is_same_v<T, protocol::ticket_ack>) {
-          on_ticket_ack(who.id, body);
+          on_ticket_ack(peer, who.id, msg, now);
         }
       },
       msg.payload);
@@ -251,6 +474,7 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
   if (!same_link) {
     auto record = model_.authenticate(a.cp_id);
     if (!record) {
+      audit_hello(peer, "cp:" + a.cp_id, "refused: " + record.err().message, now);
       out_.send(peer, protocol::cp_auth_reply{false, record.err().message, {}}, corr);
       out_.notify("auth", {{"cp", a.cp_id}, {"ok", false}, {"reason", record.err().message}});
       message("authentication denied for " + a.cp_id + ": " + record.err().message);
@@ -263,6 +487,7 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
   const auto& r = model_.find(a.cp_id)->record;
   out_.send(peer, protocol::cp_auth_reply{true, "", {r.id, r.location, r.price}}, corr);
   if (!same_link) {
+    audit_hello(peer, "cp:" + a.cp_id, "ok", now);
     out_.notify("auth", {{"cp", a.cp_id}, {"ok", true}, {"reason", ""}});
     message("authentication accepted for " + a.cp_id);
   }
@@ -277,6 +502,7 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
 void central_machine::on_engine_hello(const std::string& peer, std::uint64_t corr, const protocol::engine_hello& h,
                                       std::int64_t now) {
   if (!model_.knows_cp(h.cp_id)) {
+    audit_hello(peer, "cp:" + h.cp_id, "refused: CP " + h.cp_id + " is not registered", now);
     out_.send(peer, protocol::ack{false, "CP " + h.cp_id + " is not registered"}, corr);
     return;
   }
@@ -286,6 +512,7 @@ void central_machine::on_engine_hello(const std::string& peer, std::uint64_t cor
   }
   out_.send(peer, protocol::ack{true, ""}, corr);
   if (b.is_new) {
+    audit_hello(peer, "cp:" + h.cp_id, "ok", now);
     out_.notify("engine", {{"cp", h.cp_id}, {"status", "connected"}});
     // A restarted Engine has forgotten a STOP (it keeps it in memory only).
     if (model_.find(h.cp_id)->condition.stopped) {
@@ -297,6 +524,7 @@ void central_machine::on_engine_hello(const std::string& peer, std::uint64_t cor
 void central_machine::on_driver_hello(const std::string& peer, std::uint64_t corr, const protocol::driver_hello& h,
                                       std::int64_t now) {
   if (!model_.knows_driver(h.driver_id)) {
+    audit_hello(peer, "driver:" + h.driver_id, "refused: driver " + h.driver_id + " is not registered", now);
     out_.send(peer, protocol::ack{false, "driver " + h.driver_id + " is not registered"}, corr);
     return;
   }
@@ -308,6 +536,7 @@ void central_machine::on_driver_hello(const std::string& peer, std::uint64_t cor
   if (!b.is_new) {
     return;
   }
+  audit_hello(peer, "driver:" + h.driver_id, "ok", now);
   auto owed = book_.undelivered_tickets(h.driver_id);
   if (!owed) {
     return store_error(owed.err());
@@ -318,12 +547,12 @@ void central_machine::on_driver_hello(const std::string& peer, std::uint64_t cor
   }
 }
 
-void central_machine::lost(const peer_identity& who) {
+void central_machine::lost(const peer_identity& who, const std::string& why) {
   switch (who.role) {
   case peer_role::monitor: {
     fence_.monitor_gone(who.id);
     auto running = model_.monitor_lost(who.id);
-    message(who.id + " disconnected (no sign of life from its monitor)");
+    message(who.id + " disconnected (" + why + ")");
     if (running) {
       // The Engine ends the charge itself when its Monitor goes silent and
       // reports the final figures; the ticket follows from that report.
@@ -341,19 +570,27 @@ void central_machine::lost(const peer_identity& who) {
 
 // ---- CP health -------------------------------------------------------------------------
 
-void central_machine::on_cp_status(const protocol::cp_status& s) {
+void central_machine::on_cp_status(const std::string& peer, const protocol::cp_status& s, std::int64_t now) {
   const auto* entry = model_.find(s.cp_id);
   const bool was_ok = entry->condition.engine_ok;
   model_.engine_status(s.cp_id, s.engine_ok);
+  // A fault and a recovery are logged and audited in one transaction.
+  const auto log = [&](const std::string& kind, const std::string& text) {
+    out_.notify("message", {{"text", text}});
+    const audit_entry e{now, peer_source(peer), kind, {{"cp", s.cp_id}, {"detail", s.detail}}, "ok"};
+    if (auto st = book_.log_and_audit(kind, text, e); !st) {
+      store_error(st.err());
+    }
+  };
   if (was_ok && !s.engine_ok) {
     out_.notify("fault", {{"cp", s.cp_id}, {"detail", s.detail}});
-    message(s.cp_id + " reported a fault: " + s.detail);
+    log("fault", s.cp_id + " reported a fault: " + s.detail);
     if (entry->charge && !interrupted_.contains(entry->charge->charge_id)) {
       interrupt(s.cp_id, *entry->charge, "CP " + s.cp_id + " reported a fault: " + s.detail);
     }
   } else if (!was_ok && s.engine_ok) {
     out_.notify("recovered", {{"cp", s.cp_id}, {"detail", s.detail}});
-    message(s.cp_id + " recovered");
+    log("recovery", s.cp_id + " recovered");
   }
 }
 
@@ -506,14 +743,20 @@ void central_machine::on_charge_finished(const std::string& peer, std::uint64_t 
     return;
   }
   fence_.supplied(r.cp_id, r.charge_id);
+  if (bill(r, now)) {
+    out_.send(peer, protocol::record_ack{r.cp_id, r.charge_id}, corr);
+  }  // else not acknowledged: the Engine sends it again
+}
+
+bool central_machine::bill(const protocol::charge_record& r, std::int64_t now) {
   auto stored = book_.record_charge(r);
   if (!stored) {
-    return store_error(stored.err());  // not acknowledged: the Engine sends it again
+    store_error(stored.err());
+    return false;
   }
   model_.charge_finished(r);
-  out_.send(peer, protocol::record_ack{r.cp_id, r.charge_id}, corr);
   if (!*stored) {
-    return;  // already ticketed: a retry never bills twice
+    return true;  // already ticketed: a retry never bills twice
   }
   interrupted_.erase(r.charge_id);
   out_.notify("ticket", ticket_fields(r));
@@ -524,6 +767,7 @@ void central_machine::on_charge_finished(const std::string& peer, std::uint64_t 
     tickets_.owe(r, now);
     send_ticket(r);
   }
+  return true;
 }
 
 void central_machine::send_ticket(const protocol::charge_record& r) {
@@ -532,8 +776,15 @@ void central_machine::send_ticket(const protocol::charge_record& r) {
   }
 }
 
-void central_machine::on_ticket_ack(const std::string& driver_id, const protocol::ticket_ack& a) {
-  // Only the driver a ticket was sent to may settle it.
+void central_machine::on_ticket_ack(const std::string& peer, const std::string& driver_id, const protocol::message& msg,
+                                    std::int64_t now) {
+  const auto& a = msg.as<protocol::ticket_ack>();
+  // Only the driver a ticket was sent to may settle it; another one trying
+  // is refused (without learning whose it is). An ack for a ticket no longer
+  // owed is a harmless retry.
+  if (const auto* owner = tickets_.owner(a.cp_id, a.charge_id); owner != nullptr && *owner != driver_id) {
+    return refuse(peer, msg, "driver " + driver_id + " may not acknowledge a ticket it is not owed", now);
+  }
   if (!tickets_.owed_to(driver_id, a.cp_id, a.charge_id)) {
     return;
   }
@@ -568,11 +819,16 @@ void central_machine::on_operator(const operator_command& cmd, std::int64_t now)
         message(spelled(cmd.order) + " " + id + ": " + st.err().message);
         continue;
       }
-      if (auto saved = book_.set_stopped(id, cmd.order == cp_order::stop); !saved) {
+      const bool stop = cmd.order == cp_order::stop;
+      const audit_entry e{now, "operator", stop ? "stop" : "resume", {{"cp", id}}, "ok"};
+      if (auto saved = book_.set_stopped(id, stop, e); !saved) {
         store_error(saved.err());
       }
       order(id, cmd.order, /*announced=*/true, now);
     }
+    break;
+  case operator_verb::revoke:
+    revoke(cmd.target, now);
     break;
   case operator_verb::add: {
     cp_record r{cmd.target, cmd.location, cmd.price};
@@ -585,6 +841,113 @@ void central_machine::on_operator(const operator_command& cmd, std::int64_t now)
   }
   }
   flush();
+}
+
+void central_machine::revoke(const std::string& id, std::int64_t now) {
+  auto kind = book_.revoke(id, audit_entry{now, "operator", "revoke", {{"id", id}}, "ok"});
+  if (!kind) {
+    out_.notify("error", {{"code", kind.err().code}, {"message", "revoke " + id + ": " + kind.err().message}});
+    return;
+  }
+  cut_off(*kind == "cp", id, now);
+}
+
+void central_machine::on_revoked_elsewhere(const std::string& user_id, std::int64_t now) {
+  const auto key = parse_user_id(user_id);
+  const bool cp = key.what == key_claim::kind::cp;
+  if ((!cp && key.what != key_claim::kind::driver) || revoked_.contains(user_id)) {
+    return;
+  }
+  cut_off(cp, key.id, now);
+  flush();
+}
+
+void central_machine::reload_registry(std::int64_t /*now*/) {
+  auto registry = book_.load_registry();
+  if (!registry) {
+    store_error(registry.err());
+    return;
+  }
+  for (const auto& cp : registry->cps) {
+    const auto* known = model_.find(cp.id);
+    if (known == nullptr || !(known->record == cp)) {
+      model_.add_cp(cp);
+      message("CP " + cp.id + " registered at " + cp.location);
+    }
+  }
+  for (const auto& d : registry->drivers) {
+    if (!model_.knows_driver(d.id)) {
+      model_.add_driver(d);
+    }
+  }
+  flush();
+}
+
+// Everything a revoked key held ends now.
+void central_machine::cut_off(bool cp, const std::string& id, std::int64_t now) {
+  const std::string user = (cp ? "cp:" : "driver:") + id;
+  if (revoked_.insert(user).second) {
+    newly_revoked_.push_back(user);
+  }
+  const std::string why = "key revoked";
+  if (cp) {
+    // Its charge ends now, billed for what was supplied; its pending
+    // authorisations are answered no; then its Monitor and Engine are
+    // forgotten and the CP shows DISCONNECTED.
+    end_revoked_charge(id, now);
+    for (const auto& ask : fence_.withdraw(id, {})) {
+      answer(request_of(ask), protocol::charge_reply{false, "CP " + id + " is no longer trusted (key revoked)", id, "",
+                                                     ask.request_id});
+    }
+    std::vector<std::string> holders;
+    for (const auto* holder : {peers_.monitor_of(id), peers_.engine_of(id)}) {
+      if (holder != nullptr) {
+        holders.push_back(*holder);
+      }
+    }
+    for (const auto& routing_id : holders) {
+      if (auto who = peers_.forget(routing_id)) {
+        lost(*who, why);
+      }
+    }
+  } else {
+    // Its requests die with it (no answer reaches a revoked key); a charge
+    // already running goes on at its CP and is billed as usual.
+    for (const auto& ask : fence_.withdraw({}, id)) {
+      (void) requests_.answer(ask.driver_id, ask.request_id,
+                              protocol::charge_reply{false, "key revoked", ask.cp_id, "", ask.request_id});
+    }
+    if (const auto* holder = peers_.driver_peer(id)) {
+      const std::string routing_id = *holder;
+      if (auto who = peers_.forget(routing_id)) {
+        lost(*who, why);
+      }
+    }
+  }
+  out_.notify("revoked", {{"id", id}, {"kind", cp ? "cp" : "driver"}});
+  message("key of " + std::string(cp ? "CP " : "driver ") + id + " revoked: nothing signed by it is accepted any more");
+}
+
+void central_machine::end_revoked_charge(const std::string& cp_id, std::int64_t now) {
+  const auto* entry = model_.find(cp_id);
+  if (entry == nullptr || !entry->charge) {
+    return;
+  }
+  const session s = *entry->charge;
+  protocol::charge_record r;
+  r.cp_id = cp_id;
+  r.charge_id = s.charge_id;
+  r.driver_id = s.driver_id;
+  r.kwh = s.kwh;  // as its last telemetry said
+  r.price = entry->record.price;
+  r.amount = amount_for(r.kwh, r.price);
+  r.start_ms = s.started_ms;
+  r.end_ms = now;
+  r.reason = end_reason::revoked;
+  fence_.supplied(cp_id, s.charge_id);
+  // A store failure leaves the charge running in the model: its Engine's own
+  // record (under a new key) or the operator can still settle it.
+  (void) bill(r, now);
 }
 
 void central_machine::order(const std::string& cp_id, cp_order what, bool announced, std::int64_t now) {
@@ -641,6 +1004,10 @@ void central_machine::on_tick(std::int64_t now) {
   for (const auto& r : tickets_.due(now)) {
     send_ticket(r);
   }
+  refusals_.prune(now);
+  admissions_.prune(now);
+  malformed_.prune(now);
+  snapshots_.prune(now);
   flush();
 }
 
@@ -655,7 +1022,7 @@ void central_machine::store_error(const error& e) {
   out_.notify("error", {{"code", e.code}, {"message", e.message}});
 }
 
-// Publishes every CP whose visible info changed (one stream message each)
+// Publishes every CP whose public info changed (one stream message each)
 // and tells the view about state changes.
 void central_machine::flush() {
   for (const auto& id : model_.take_changes()) {
@@ -666,7 +1033,13 @@ void central_machine::flush() {
       out_.notify("cp_state", cp_fields(info));
       (void) book_.log_event("cp_state", id + " " + std::string(to_string(info.state)));
     }
-    out_.publish(protocol::cp_update{++seq_, std::move(info)});
+    // The stream is public: only a change anyone may see is published.
+    auto visible = public_info(std::move(info));
+    if (const auto was = published_.find(id); was != published_.end() && same_public_fields(was->second, visible)) {
+      continue;
+    }
+    published_[id] = visible;
+    out_.publish(protocol::cp_update{++seq_, std::move(visible)});
   }
 }
 

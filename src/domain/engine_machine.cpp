@@ -280,6 +280,13 @@ void engine_machine::on_health(const std::string& peer, std::uint64_t corr) {
 
 void engine_machine::on_configure(const std::string& peer, std::uint64_t corr, const protocol::cp_config& c,
                                   std::int64_t now) {
+  if (!setup_.expected_cp.empty() && c.cp_id != setup_.expected_cp) {
+    // The key this Engine holds is CP expected_cp's: it is that CP or none.
+    const std::string why = "this Engine is CP " + setup_.expected_cp + ", not " + c.cp_id;
+    to_monitor(peer, protocol::ack{false, std::string(to_string(errc::wrong_cp)) + ": " + why}, corr);
+    error_notice(errc::wrong_cp, why);
+    return;
+  }
   const bool busy = charger_.charging() || charger_.reserved();
   if (charger_.configured() && charger_.config()->cp_id != c.cp_id && busy) {
     to_monitor(peer, protocol::ack{false, "busy serving " + cp_id()}, corr);
@@ -300,6 +307,11 @@ void engine_machine::on_authorize(const std::string& peer, std::uint64_t corr,
   protocol::authorize_reply reply;
   reply.cp_id = req.cp_id;
   reply.request_id = req.request_id;
+  if (!setup_.expected_cp.empty() && req.cp_id != setup_.expected_cp) {
+    reply.reason = "this Engine serves " + setup_.expected_cp;
+    to_monitor(peer, std::move(reply), corr);
+    return;
+  }
   if (charger_.configured() && req.cp_id != cp_id()) {
     reply.reason = "this Engine serves " + cp_id();
     to_monitor(peer, std::move(reply), corr);

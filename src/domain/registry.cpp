@@ -1,5 +1,7 @@
 #include "evnet/domain/registry.hpp"
 
+#include "evnet/text.hpp"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +22,7 @@ error config_error(std::string message) { return error{errc::config, std::move(m
 std::string entry_name(std::string_view list, std::size_t index, const json::value& entry) {
   std::string name = std::string(list) + "[" + std::to_string(index) + "]";
   const auto* id = json::find(entry, "id");
-  if (id != nullptr && id->is_string() && valid_id(id->get_ref<const std::string&>())) {
+  if (id != nullptr && id->is_string() && is_safe_id(id->get_ref<const std::string&>())) {
     name += " (" + id->get<std::string>() + ")";
   }
   return name;
@@ -41,8 +43,10 @@ result<const json::array*> list_of(const json::value& doc, std::string_view key)
 
 result<std::string> id_of(const json::value& entry, const std::string& name, std::set<std::string>& seen) {
   const auto* id = json::find(entry, "id");
-  if (id == nullptr || !id->is_string() || !valid_id(id->get_ref<const std::string&>())) {
-    return config_error(name + ": id must be 1 to 64 printable characters without spaces");
+  // Registered ids travel on the wire and name key files: the protocol's
+  // safe alphabet, or the CP or driver could never be heard.
+  if (id == nullptr || !id->is_string() || !is_safe_id(id->get_ref<const std::string&>())) {
+    return config_error(name + ": id must be 1 to 64 letters, digits, '-', '_' or '.'");
   }
   const auto& text = id->get_ref<const std::string&>();
   if (!seen.insert(text).second) {

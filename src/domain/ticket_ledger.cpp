@@ -21,6 +21,11 @@ std::vector<protocol::charge_record> ticket_ledger::due(std::int64_t now) {
   return out;
 }
 
+const std::string* ticket_ledger::owner(const std::string& cp_id, const std::string& charge_id) const {
+  const auto it = owed_.find({cp_id, charge_id});
+  return it == owed_.end() ? nullptr : &it->second.record.driver_id;
+}
+
 bool ticket_ledger::owed_to(const std::string& driver_id, const std::string& cp_id,
                             const std::string& charge_id) const {
   const auto it = owed_.find({cp_id, charge_id});

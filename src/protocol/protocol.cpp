@@ -1,5 +1,7 @@
 #include "evnet/protocol.hpp"
 
+#include "evnet/text.hpp"
+
 #include <array>
 #include <cmath>
 #include <exception>
@@ -18,12 +20,44 @@ namespace {
 
 class checker {
 public:
-  void id(std::string_view field, const std::string& s) { bounded(field, s, max_id_size); }
+  // An identifier: bounded and, when present, in the safe alphabet
+  // (text.hpp), so that no id a peer picked can smuggle a quote, a control
+  // character or a separator into a log line, a key name or a query.
+  void id(std::string_view field, const std::string& s) {
+    bounded(field, s, max_id_size);
+    if (!s.empty() && s.size() <= max_id_size && !is_safe_id(s, max_id_size)) {
+      fail(field, "holds characters outside [A-Za-z0-9._-]");
+    }
+  }
+  // A driver id, which may also name a local charge at a CP: "@" + CP id.
+  void driver(std::string_view field, const std::string& s) {
+    if (!s.empty() && s.front() == '@') {
+      bounded(field, s, max_id_size);
+      if (s.size() <= max_id_size && !is_safe_id(std::string_view(s).substr(1), max_id_size)) {
+        fail(field, "is not '@' followed by a CP id in [A-Za-z0-9._-]");
+      }
+      return;
+    }
+    id(field, s);
+  }
   void text(std::string_view field, const std::string& s) { bounded(field, s, max_text_size); }
 
   void finite(std::string_view field, double d) {
     if (!std::isfinite(d)) {
       fail(field, "is not a finite number");
+    }
+  }
+  // Energy, money and prices: finite and never negative (a negative amount
+  // would credit a driver).
+  void quantity(std::string_view field, double d) {
+    finite(field, d);
+    if (std::isfinite(d) && d < 0.0) {
+      fail(field, "is negative");
+    }
+  }
+  void duration(std::string_view field, std::int64_t d) {
+    if (d < 0) {
+      fail(field, "is negative");
     }
   }
 
@@ -55,38 +89,41 @@ private:
 };
 
 // One overload per type: a message without one does not compile, so a new
-// field cannot silently skip validation. Durations are deliberately not
-// range-checked here: that is a business rule the domain reports clearly.
+// field cannot silently skip validation. Durations are only refused when
+// negative here; their upper bound is a business rule the domain reports
+// clearly.
 
 void check(checker& c, const cp_config& v) {
   c.id("cp_id", v.cp_id);
   c.text("location", v.location);
-  c.finite("price", v.price);
+  c.quantity("price", v.price);
 }
 
 void check(checker& c, const cp_info& v) {
   c.id("cp_id", v.cp_id);
   c.text("location", v.location);
-  c.finite("price", v.price);
-  c.id("driver_id", v.driver_id);
-  c.finite("kwh", v.kwh);
-  c.finite("amount", v.amount);
+  c.quantity("price", v.price);
+  c.driver("driver_id", v.driver_id);
+  c.quantity("kwh", v.kwh);
+  c.quantity("amount", v.amount);
 }
 
 void check(checker& c, const charge_record& v) {
   c.id("cp_id", v.cp_id);
   c.id("charge_id", v.charge_id);
-  c.id("driver_id", v.driver_id);
-  c.finite("kwh", v.kwh);
-  c.finite("price", v.price);
-  c.finite("amount", v.amount);
+  c.driver("driver_id", v.driver_id);
+  c.quantity("kwh", v.kwh);
+  c.quantity("price", v.price);
+  c.quantity("amount", v.amount);
 }
 
 void check(checker& c, const charge_view& v) {
   c.id("charge_id", v.charge_id);
-  c.id("driver_id", v.driver_id);
-  c.finite("kwh", v.kwh);
-  c.finite("amount", v.amount);
+  c.driver("driver_id", v.driver_id);
+  c.duration("elapsed_s", v.elapsed_s);
+  c.duration("duration_s", v.duration_s);
+  c.quantity("kwh", v.kwh);
+  c.quantity("amount", v.amount);
 }
 
 void check(checker&, const heartbeat&) {}
@@ -124,7 +161,8 @@ void check(checker& c, const health_reply& v) {
 
 void check(checker& c, const authorize_request& v) {
   c.id("cp_id", v.cp_id);
-  c.id("driver_id", v.driver_id);
+  c.driver("driver_id", v.driver_id);
+  c.duration("duration_s", v.duration_s);
   c.id("request_id", v.request_id);
 }
 
@@ -153,10 +191,10 @@ void check(checker& c, const engine_hello& v) { c.id("cp_id", v.cp_id); }
 void check(checker& c, const telemetry& v) {
   c.id("cp_id", v.cp_id);
   c.id("charge_id", v.charge_id);
-  c.id("driver_id", v.driver_id);
-  c.finite("kwh", v.kwh);
-  c.finite("amount", v.amount);
-  c.finite("price", v.price);
+  c.driver("driver_id", v.driver_id);
+  c.quantity("kwh", v.kwh);
+  c.quantity("amount", v.amount);
+  c.quantity("price", v.price);
 }
 
 void check(checker& c, const charge_finished& v) {
@@ -188,8 +226,9 @@ void check(checker& c, const cp_update& v) {
 }
 
 void check(checker& c, const charge_request& v) {
-  c.id("driver_id", v.driver_id);
+  c.driver("driver_id", v.driver_id);
   c.id("cp_id", v.cp_id);
+  c.duration("duration_s", v.duration_s);
   c.id("request_id", v.request_id);
 }
 
@@ -203,15 +242,15 @@ void check(checker& c, const charge_reply& v) {
 void check(checker& c, const progress& v) {
   c.id("cp_id", v.cp_id);
   c.id("charge_id", v.charge_id);
-  c.finite("kwh", v.kwh);
-  c.finite("amount", v.amount);
+  c.quantity("kwh", v.kwh);
+  c.quantity("amount", v.amount);
 }
 
 void check(checker& c, const charge_interrupted& v) {
   c.id("cp_id", v.cp_id);
   c.id("charge_id", v.charge_id);
-  c.finite("kwh", v.kwh);
-  c.finite("amount", v.amount);
+  c.quantity("kwh", v.kwh);
+  c.quantity("amount", v.amount);
   c.text("reason", v.reason);
 }
 
@@ -356,6 +395,13 @@ result<message> decode_envelope(const msgpack::object& root) {
   if (m.sender.size() > max_id_size) {
     return error{errc::invalid_field, "field 'sender' is " + std::to_string(m.sender.size()) + " bytes long (max " +
                                       std::to_string(max_id_size) + ")"};
+  }
+  for (const char ch : m.sender) {
+    const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '-' || ch == '_' || ch == '.' || ch == ':' || ch == '@';
+    if (!safe) {
+      return error{errc::invalid_field, "field 'sender' holds characters outside [A-Za-z0-9._:@-]"};
+    }
   }
   m.correlation = f[3].via.u64;
 

@@ -65,3 +65,23 @@ BOOST_AUTO_TEST_CASE(unknown_words_are_refused) {
   BOOST_TEST((c.err().code == errc::bad_command));
   BOOST_TEST(c.err().message.find("unknown command") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(revoke_names_one_cp_or_driver) {
+  const auto c = parse_operator_command("revoke ALC1");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST((c->verb == operator_verb::revoke));
+  BOOST_TEST(c->target == "ALC1");
+  BOOST_TEST(parse_operator_command(" revoke  D1 ")->target == "D1");
+  const auto bare = parse_operator_command("revoke");
+  BOOST_REQUIRE(!bare.ok());
+  BOOST_TEST(bare.err().message == "usage: revoke <CP_ID|DRIVER_ID>");
+  BOOST_TEST(!parse_operator_command("revoke ALC1 D1").ok());
+  const auto bad = parse_operator_command("revoke cp:ALC1");
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST((bad.err().code == errc::bad_command));
+  BOOST_TEST(bad.err().message.find("is not a CP or driver id") != std::string::npos);
+  // A hostile id is shown escaped, never raw.
+  const auto ctl = parse_operator_command("revoke \x1b[2J");
+  BOOST_REQUIRE(!ctl.ok());
+  BOOST_TEST(ctl.err().message.find('\x1b') == std::string::npos);
+}

@@ -40,14 +40,18 @@ BOOST_AUTO_TEST_CASE(cp_orders_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(end_reasons_round_trip) {
-  round_trips(evnet::end_reason::never_plugged, [](std::string_view s) { return evnet::parse_end_reason(s); });
+  round_trips(evnet::end_reason::revoked, [](std::string_view s) { return evnet::parse_end_reason(s); });
   // Tickets already stored and documented keep their words.
   BOOST_TEST(evnet::to_string(evnet::end_reason::stopped) == "stopped by CENTRAL");
   BOOST_TEST(evnet::to_string(evnet::end_reason::engine_fault) == "engine fault");
+  BOOST_TEST(evnet::to_string(evnet::end_reason::revoked) == "key revoked");
 }
 
 BOOST_AUTO_TEST_CASE(error_codes_round_trip) {
   round_trips(evnet::errc::store, [](std::string_view s) { return evnet::parse_errc(s); });
+  BOOST_TEST(evnet::to_string(evnet::errc::forbidden) == "forbidden");
+  BOOST_TEST(evnet::to_string(evnet::errc::revoked) == "revoked");
+  BOOST_TEST(evnet::to_string(evnet::errc::too_many) == "too_many");
 }
 
 BOOST_AUTO_TEST_CASE(longest_duration_is_a_day) { BOOST_TEST(evnet::max_duration_s == 86400); }

@@ -449,24 +449,55 @@ BOOST_AUTO_TEST_CASE(a_forged_record_from_another_cps_engine_is_refused) {
   BOOST_TEST(events("ticket").empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_driver_acking_another_drivers_ticket_is_ignored) {
+BOOST_AUTO_TEST_CASE(a_driver_acking_another_drivers_ticket_is_refused) {
   charge("r1", "c1");
   tell("e1", protocol::charge_finished{record("c1")});
   drain();
   tell("d2", protocol::ticket_ack{"ALC1", "c1"});
   BOOST_TEST(!book.delivered("ALC1", "c1"));
+  BOOST_TEST((to<protocol::error_reply>("d2").at(0).code == errc::forbidden));
+  BOOST_TEST(to<protocol::error_reply>("d2").at(0).detail.find("D1") == std::string::npos);  // whose it is stays private
   pass(3000);
   BOOST_TEST(to<protocol::ticket>("d1").size() == 1u);  // still owed to D1
   tell("d1", protocol::ticket_ack{"ALC1", "c1"});
   BOOST_TEST(book.delivered("ALC1", "c1"));
 }
 
-BOOST_AUTO_TEST_CASE(snapshots_are_open_to_anyone) {
+BOOST_AUTO_TEST_CASE(snapshots_are_served_only_to_peers_that_introduced_themselves) {
   tell("anyone", protocol::snapshot_request{}, 4);
-  const auto snaps = to<protocol::snapshot>("anyone");
+  BOOST_TEST(to<protocol::snapshot>("anyone").empty());
+  BOOST_TEST((to<protocol::error_reply>("anyone").at(0).code == errc::unauthenticated));
+  tell("d1", protocol::snapshot_request{}, 4);
+  const auto snaps = to<protocol::snapshot>("d1");
   BOOST_REQUIRE(snaps.size() == 1u);
   BOOST_TEST(snaps[0].cps.size() == 2u);
   BOOST_TEST(snaps[0].seq == central->seq());
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_are_limited_to_three_a_second_per_peer) {
+  for (int i = 0; i < 5; ++i) {
+    tell("d1", protocol::snapshot_request{}, 10 + i);
+  }
+  BOOST_TEST(to<protocol::snapshot>("d1").size() == 3u);
+  const auto refused = to<protocol::error_reply>("d1");
+  BOOST_REQUIRE(refused.size() == 2u);
+  BOOST_TEST((refused[0].code == errc::too_many));
+  // Another peer has its own allowance.
+  tell("d2", protocol::snapshot_request{});
+  BOOST_TEST(to<protocol::snapshot>("d2").size() == 1u);
+  // One more every 333 ms.
+  drain();
+  now += 333;
+  tell("d1", protocol::snapshot_request{});
+  tell("d1", protocol::snapshot_request{});
+  BOOST_TEST(to<protocol::snapshot>("d1").size() == 1u);
+  BOOST_TEST(to<protocol::error_reply>("d1").size() == 1u);
+  drain();
+  now += 1000;
+  for (int i = 0; i < 4; ++i) {
+    tell("d1", protocol::snapshot_request{});
+  }
+  BOOST_TEST(to<protocol::snapshot>("d1").size() == 3u);  // never more than the burst
 }
 
 BOOST_AUTO_TEST_CASE(a_second_monitor_for_a_cp_is_denied_and_the_first_keeps_it) {
@@ -654,10 +685,12 @@ BOOST_AUTO_TEST_CASE(a_lost_monitor_disconnects_the_cp_and_interrupts_its_driver
 BOOST_AUTO_TEST_CASE(the_stream_is_consecutive_from_the_first_sequence) {
   charge("r1", "c1");
   tell("e1", protocol::telemetry{"ALC1", "c1", "D1", 1, 1.0, 0.35, 0.35});
+  BOOST_REQUIRE(updates.size() == 1u);  // BUSY; the kWh are nobody else's business
+  BOOST_TEST(to<protocol::progress>("d1").size() == 1u);
+  tell("e1", protocol::charge_finished{record("c1", 1.0)});
   BOOST_REQUIRE(updates.size() == 2u);
   BOOST_TEST(updates[0].seq + 1 == updates[1].seq);
   BOOST_TEST(updates[1].seq == central->seq());
-  BOOST_TEST(to<protocol::progress>("d1").size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_restarted_central_keeps_the_book_and_starts_its_stream_above_the_old_one) {

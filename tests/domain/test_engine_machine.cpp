@@ -38,12 +38,13 @@ struct rig {
   std::vector<domain::notice> notices;
   std::uint64_t corr = 100;
   bool monitor_checks = true;  // the Monitor checks health every second
+  std::string expected_cp;     // --cp
 
   rig() { start(); }
 
   // (Re)starts the Engine process on the same ledger.
   void start() {
-    m = std::make_unique<engine_machine>(domain::engine_setup{6000, central_at}, ledger, now);
+    m = std::make_unique<engine_machine>(domain::engine_setup{6000, central_at, expected_cp}, ledger, now);
     drain();
   }
 
@@ -232,6 +233,29 @@ BOOST_AUTO_TEST_CASE(another_cp_is_refused_while_busy) {
   BOOST_TEST(!ack->ok);
   BOOST_TEST(ack->reason == "busy serving ALC1");
   BOOST_TEST(r.m->sender() == "engine:ALC1");
+}
+
+BOOST_AUTO_TEST_CASE(an_engine_told_its_cp_refuses_to_be_any_other) {
+  rig r;
+  r.expected_cp = "ALC1";
+  r.start();
+  r.clear();
+  r.from_monitor(protocol::engine_configure{protocol::cp_config{"MAD1", "Madrid", 0.5}});
+  const auto* ack = r.last_to_monitor<protocol::ack>();
+  BOOST_REQUIRE(ack != nullptr);
+  BOOST_TEST(!ack->ok);
+  BOOST_TEST(ack->reason.find("wrong_cp") == 0u);
+  BOOST_TEST(!r.health().configured);
+  BOOST_TEST(r.to_central<protocol::engine_hello>().empty());
+  BOOST_TEST(text(r.events("error").at(0), "code") == "wrong_cp");
+  // Nor will it reserve for another CP before it is configured.
+  r.from_monitor(protocol::authorize_request{"MAD1", "D1", 5, "q1"});
+  BOOST_TEST(!r.last_to_monitor<protocol::authorize_reply>()->ok);
+  // Its own CP is welcome.
+  r.from_monitor(protocol::engine_configure{config});
+  BOOST_TEST(r.last_to_monitor<protocol::ack>()->ok);
+  BOOST_TEST(r.m->sender() == "engine:ALC1");
+  BOOST_TEST(r.reserve("q2", 5).size() > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(health_replies_follow_the_charge) {

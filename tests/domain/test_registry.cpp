@@ -111,6 +111,8 @@ BOOST_AUTO_TEST_CASE(bad_cp_entries_name_index_and_field) {
   const bad_case cases[] = {
       {json::value("ALC2"), "cps[1]", "object"},
       {cp("ALC 2", "Alicante", 0.4), "cps[1]", "id"},
+      {cp("ALC:2", "Alicante", 0.4), "cps[1]", "id"},  // ids travel on the wire: the safe alphabet only
+      {cp("@ALC2", "Alicante", 0.4), "cps[1]", "id"},
       {cp("", "Alicante", 0.4), "cps[1]", "id"},
       {cp(7, "Alicante", 0.4), "cps[1]", "id"},
       {json::object{{"location", "Alicante"}, {"price", 0.4}}, "cps[1]", "id"},
@@ -161,6 +163,7 @@ BOOST_AUTO_TEST_CASE(duplicate_ids_are_rejected) {
 BOOST_AUTO_TEST_CASE(bad_driver_entries) {
   const std::pair<json::value, std::string> cases[] = {
       {driver("D 1", "Ana"), "id"},
+      {driver("D/1", "Ana"), "id"},
       {driver("D1", 3), "name"},
       {json::object{{"id", "D1"}}, "name"},
       {json::value(1), "object"},

@@ -153,13 +153,13 @@ BOOST_AUTO_TEST_CASE(integral_doubles_and_extreme_integers_survive) {
   p::telemetry t;
   t.cp_id = "ALC1";
   t.kwh = 3.0;
-  t.amount = -0.5;
+  t.amount = 0.5;
   t.price = 1e-9;
   t.seq = std::numeric_limits<std::uint64_t>::max();
   const auto r = p::decode(p::encode(p::make("engine:ALC1", t, std::numeric_limits<std::uint64_t>::max())));
   BOOST_REQUIRE(r.ok());
   BOOST_TEST(r->as<p::telemetry>().kwh == 3.0);
-  BOOST_TEST(r->as<p::telemetry>().amount == -0.5);
+  BOOST_TEST(r->as<p::telemetry>().amount == 0.5);
   BOOST_TEST(r->as<p::telemetry>().price == 1e-9);
   BOOST_TEST(r->as<p::telemetry>().seq == std::numeric_limits<std::uint64_t>::max());
   BOOST_TEST(r->correlation == std::numeric_limits<std::uint64_t>::max());
@@ -219,11 +219,11 @@ BOOST_AUTO_TEST_CASE(missing_keys_default_and_unknown_keys_are_ignored) {
   BOOST_TEST(req.request_id.empty());
 }
 
-BOOST_AUTO_TEST_CASE(duration_range_is_left_to_the_domain) {
+BOOST_AUTO_TEST_CASE(duration_upper_bound_is_left_to_the_domain) {
   p::charge_request req = s::sample(std::type_identity<p::charge_request>{});
   req.duration_s = 10 * p::max_duration_s;
   BOOST_TEST(p::decode(p::encode(p::make("driver:D101", req))).ok());
-  req.duration_s = -5;
+  req.duration_s = 0;
   BOOST_TEST(p::decode(p::encode(p::make("driver:D101", req))).ok());
 }
 
@@ -547,4 +547,159 @@ BOOST_AUTO_TEST_CASE(rejects_deep_nesting) {
   }
   f.pk.pack(0);
   BOOST_TEST(error_code(f.str()) == evnet::errc::malformed);
+}
+
+// ---- trust: what decode refuses before any machine sees it -------------------------
+
+namespace {
+
+// The error message of a rejected frame; fails the test when it was accepted.
+std::string refusal(const p::message& m) {
+  const auto r = p::decode(p::encode(m));
+  BOOST_REQUIRE_MESSAGE(!r.ok(), "frame was accepted but should have been rejected");
+  BOOST_TEST(r.err().code == evnet::errc::invalid_field);
+  return r.err().message;
+}
+
+bool accepted(const p::message& m) {
+  const auto r = p::decode(p::encode(m));
+  if (!r.ok()) {
+    BOOST_TEST_MESSAGE("rejected: " << r.err().message);
+  }
+  return r.ok();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(request_frames_are_capped_at_64_kib) {
+  BOOST_TEST(p::max_request_frame_size == 64U * 1024U);
+  BOOST_TEST(p::max_request_frame_size < p::max_frame_size);
+}
+
+BOOST_AUTO_TEST_CASE(ids_outside_the_safe_alphabet_are_refused_naming_the_field) {
+  const std::string hostile[] = {"AL C1", "ALC1\n", "ALC1\"", "D1;DROP", "a/b", "x:y", "caf\xc3\xa9", std::string("A\0B", 3),
+                                 "@"};
+  for (const auto& bad : hostile) {
+    BOOST_TEST_INFO("id '" << bad << "'");
+    BOOST_TEST(refusal(p::make("monitor:ALC1", p::cp_auth{bad})).find("'cp_id'") != std::string::npos);
+    BOOST_TEST(refusal(p::make("engine:ALC1", p::engine_hello{bad})).find("'cp_id'") != std::string::npos);
+    BOOST_TEST(refusal(p::make("driver:D1", p::driver_hello{bad})).find("'driver_id'") != std::string::npos);
+
+    auto req = s::sample(std::type_identity<p::charge_request>{});
+    req.request_id = bad;
+    BOOST_TEST(refusal(p::make("driver:D101", req)).find("'request_id'") != std::string::npos);
+
+    auto fin = s::sample(std::type_identity<p::charge_finished>{});
+    fin.record.charge_id = bad;
+    BOOST_TEST(refusal(p::make("engine:ALC1", fin)).find("'record.charge_id'") != std::string::npos);
+
+    auto conf = s::sample(std::type_identity<p::engine_configure>{});
+    conf.config.cp_id = bad;
+    BOOST_TEST(refusal(p::make("monitor:ALC1", conf)).find("'config.cp_id'") != std::string::npos);
+
+    auto snap = s::sample(std::type_identity<p::snapshot>{});
+    snap.cps[2].cp_id = bad;
+    BOOST_TEST(refusal(p::make("central", snap)).find("'cps[2].cp_id'") != std::string::npos);
+
+    auto ack = s::sample(std::type_identity<p::ticket_ack>{});
+    ack.charge_id = bad;
+    BOOST_TEST(refusal(p::make("driver:D1", ack)).find("'charge_id'") != std::string::npos);
+  }
+  // Empty ids stay allowed (a refused reply names no charge; defaults).
+  BOOST_TEST(accepted(p::make("central", p::charge_reply{false, "no", "ALC1", "", "D1-1"})));
+  BOOST_TEST(accepted(p::make("central", p::cp_auth_reply{false, "unknown CP", {}})));
+}
+
+BOOST_AUTO_TEST_CASE(a_driver_id_may_name_a_local_charge_at_a_cp) {
+  auto req = s::sample(std::type_identity<p::charge_request>{});
+  req.driver_id = "@ALC1";
+  BOOST_TEST(accepted(p::make("monitor:ALC1", req)));
+  auto t = s::sample(std::type_identity<p::telemetry>{});
+  t.driver_id = "@ALC1";
+  BOOST_TEST(accepted(p::make("engine:ALC1", t)));
+  auto fin = s::sample(std::type_identity<p::charge_finished>{});
+  fin.record.driver_id = "@ALC1";
+  BOOST_TEST(accepted(p::make("engine:ALC1", fin)));
+
+  for (const std::string bad : {"@", "@@ALC1", "@AL C1", "@ALC1:x", "D@1"}) {
+    BOOST_TEST_INFO("driver id '" << bad << "'");
+    req.driver_id = bad;
+    BOOST_TEST(refusal(p::make("monitor:ALC1", req)).find("'driver_id'") != std::string::npos);
+    fin.record.driver_id = bad;
+    BOOST_TEST(refusal(p::make("engine:ALC1", fin)).find("'record.driver_id'") != std::string::npos);
+  }
+  // Only a charge's driver may be local: a driver introduces itself by its own id.
+  BOOST_TEST(refusal(p::make("driver:D1", p::driver_hello{"@ALC1"})).find("'driver_id'") != std::string::npos);
+  // And a CP id never starts with '@'.
+  BOOST_TEST(refusal(p::make("monitor:ALC1", p::cp_auth{"@ALC1"})).find("'cp_id'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_sender_uses_safe_characters_plus_colon_and_at) {
+  for (const std::string good : {"central", "monitor:ALC1", "driver:D1", "engine:ALC1", "monitor:@ALC1", "a.b_c-d", ""}) {
+    BOOST_TEST(accepted(p::make(good, p::heartbeat{})), good);
+  }
+  for (const std::string bad : {"driver D1", "driver:D1\n", "\x1b[2J", "driver:\"D1\"", "caf\xc3\xa9"}) {
+    BOOST_TEST_INFO("sender '" << bad << "'");
+    BOOST_TEST(refusal(p::make(bad, p::heartbeat{})).find("'sender'") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(negative_energy_money_and_prices_are_refused) {
+  auto t = s::sample(std::type_identity<p::telemetry>{});
+  t.kwh = -1.0;
+  BOOST_TEST(refusal(p::make("engine:ALC1", t)).find("'kwh' is negative") != std::string::npos);
+  t = s::sample(std::type_identity<p::telemetry>{});
+  t.price = -0.01;
+  BOOST_TEST(refusal(p::make("engine:ALC1", t)).find("'price'") != std::string::npos);
+
+  auto fin = s::sample(std::type_identity<p::charge_finished>{});
+  fin.record.amount = -34.65;
+  BOOST_TEST(refusal(p::make("engine:ALC1", fin)).find("'record.amount'") != std::string::npos);
+  fin = s::sample(std::type_identity<p::charge_finished>{});
+  fin.record.kwh = -99;
+  BOOST_TEST(refusal(p::make("engine:ALC1", fin)).find("'record.kwh'") != std::string::npos);
+
+  auto conf = s::sample(std::type_identity<p::engine_configure>{});
+  conf.config.price = -0.35;
+  BOOST_TEST(refusal(p::make("monitor:ALC1", conf)).find("'config.price'") != std::string::npos);
+
+  auto update = s::sample(std::type_identity<p::cp_update>{});
+  update.cp.price = -1;
+  BOOST_TEST(refusal(p::make("central", update)).find("'cp.price'") != std::string::npos);
+
+  auto pr = s::sample(std::type_identity<p::progress>{});
+  pr.amount = -2;
+  BOOST_TEST(refusal(p::make("central", pr)).find("'amount'") != std::string::npos);
+
+  // Zero is a real value (a charge never plugged in bills nothing).
+  t = s::sample(std::type_identity<p::telemetry>{});
+  t.kwh = 0.0;
+  t.amount = 0.0;
+  BOOST_TEST(accepted(p::make("engine:ALC1", t)));
+  t.kwh = -0.0;
+  BOOST_TEST(accepted(p::make("engine:ALC1", t)));
+}
+
+BOOST_AUTO_TEST_CASE(negative_durations_are_refused) {
+  auto req = s::sample(std::type_identity<p::charge_request>{});
+  req.duration_s = -5;
+  BOOST_TEST(refusal(p::make("driver:D101", req)).find("'duration_s'") != std::string::npos);
+
+  auto ask = s::sample(std::type_identity<p::authorize_request>{});
+  ask.duration_s = -1;
+  BOOST_TEST(refusal(p::make("central", ask)).find("'duration_s'") != std::string::npos);
+
+  auto health = s::sample(std::type_identity<p::health_reply>{});
+  health.charge.elapsed_s = -3;
+  BOOST_TEST(refusal(p::make("engine", health)).find("'charge.elapsed_s'") != std::string::npos);
+  health = s::sample(std::type_identity<p::health_reply>{});
+  health.charge.duration_s = -3;
+  BOOST_TEST(refusal(p::make("engine", health)).find("'charge.duration_s'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(every_sample_still_decodes) {
+  // The fuzz corpus is built from the samples: each must pass the new rules.
+  s::for_each_type([&]<class T>(std::type_identity<T>) {
+    BOOST_TEST(accepted(s::sample_message<T>()), T::name);
+  });
 }

@@ -212,6 +212,7 @@ private:
       carry(l, false, [this, &l, msg] { client_receives(l, msg); });
     }
     for (auto& u : central_->out().take_updates()) {
+      check_public(u.cp, "the stream");
       for (auto& dn : drivers_) {
         if (rng_.chance(0.02) && active()) {
           continue;  // a lost stream update: the subscriber sees a gap
@@ -366,6 +367,8 @@ private:
         if (entry == nullptr || !entry->charge || entry->charge->charge_id != dec->charge_id) {
           violation("Central confirmed " + dec->cp_id + "/" + dec->charge_id + " while its model holds " +
                     (entry && entry->charge ? entry->charge->charge_id : std::string("no charge")));
+        } else {
+          owner_[k] = entry->charge->driver_id;
         }
       } else if (!dec->confirmed && cancelled_.insert(k).second) {
         ++out_.cancelled;
@@ -383,6 +386,28 @@ private:
   // What a driver was told is what reached it: an answer lost on the way
   // (and asked again of a restarted Central) was never told.
   void observe_driver_receives(const driver_node& dn, const p::message& m) {
+    // Privacy: a driver hears of its own charges only, and the table it is
+    // sent names nobody's charge.
+    if (const auto* snap = std::get_if<p::snapshot>(&m.payload)) {
+      for (const auto& cp : snap->cps) {
+        check_public(cp, "a snapshot sent to driver " + dn.id);
+      }
+    }
+    const auto not_own = [&](const std::string& cp_id, const std::string& charge_id, const char* what) {
+      const auto it = owner_.find({cp_id, charge_id});
+      if (it != owner_.end() && it->second != dn.id) {
+        violation("driver " + dn.id + " was sent " + what + " of " + it->second + "'s charge " + charge_id);
+      }
+    };
+    if (const auto* pr = std::get_if<p::progress>(&m.payload)) {
+      not_own(pr->cp_id, pr->charge_id, "the progress");
+    } else if (const auto* ci = std::get_if<p::charge_interrupted>(&m.payload)) {
+      not_own(ci->cp_id, ci->charge_id, "the interruption");
+    } else if (const auto* tk = std::get_if<p::ticket>(&m.payload)) {
+      if (tk->record.driver_id != dn.id) {
+        violation("driver " + dn.id + " was sent " + tk->record.driver_id + "'s ticket " + tk->record.charge_id);
+      }
+    }
     if (const auto* r = std::get_if<p::charge_reply>(&m.payload)) {
       const key k{r->cp_id, r->request_id};
       if (!r->ok) {
@@ -408,6 +433,13 @@ private:
   }
 
   void check_central() {}
+
+  void check_public(const p::cp_info& cp, const std::string& where) {
+    if (!cp.driver_id.empty() || cp.kwh != 0.0 || cp.amount != 0.0) {
+      violation(where + " shows " + cp.cp_id + "'s charge: driver '" + cp.driver_id + "', " + std::to_string(cp.kwh) +
+                " kWh");
+    }
+  }
 
   // EVNET_SIM_TRACE=1 prints every delivery: what a replayed seed did.
   void trace(const std::string& where, const p::message& m) {
@@ -480,6 +512,7 @@ private:
 
   std::map<key, std::string> request_of_;  // (cp, charge) -> request id
   std::set<key> confirmed_;                // (cp, charge)
+  std::map<key, std::string> owner_;       // (cp, charge) -> the driver it was confirmed for
   std::set<key> cancelled_;
   std::map<std::tuple<int, std::string, std::string>, bool> decisions_;  // per Central incarnation
   std::set<key> denied_;                   // (cp, request)

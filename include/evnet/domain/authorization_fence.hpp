@@ -95,6 +95,12 @@ public:
   // the charge.
   ack_outcome on_decision_ack(const protocol::decision_ack& a);
 
+  // Closes at once the pending authorisations at `cp_id` (empty: any CP)
+  // for `driver_id` (empty: any driver), as if they had timed out (a late
+  // yes is cancelled), and returns them in (cp, request id) order: a
+  // revoked key's requests die with it.
+  std::vector<protocol::authorize_request> withdraw(const std::string& cp_id, const std::string& driver_id);
+
   // Unacknowledged decisions due for resending now (resent every second),
   // in (cp, charge id) order.
   std::vector<protocol::authorize_decision> due(std::int64_t now);

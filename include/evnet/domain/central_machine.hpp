@@ -10,13 +10,34 @@
 // no randomness, no unordered iteration: the same inputs give the same
 // outputs, so a simulation can replay any run.
 //
+// Trust. With CURVE on, every message arrives with the User-Id of the key
+// that sent it ("cp:ALC1", "driver:D1"; authority.hpp): a CP's key acts
+// only as that CP (its Monitor or its Engine), a driver's only as that
+// driver, and every id a message names must be the key's own; anything
+// else is answered error_reply{forbidden}, shown (notice `refused`) and
+// audited (both at most once a second per peer). With CURVE off (user id
+// ""), claims are trusted as they are. A snapshot is served only to a peer
+// that introduced itself, at most 3 at once and 3 a second per peer. The
+// stream and snapshots carry each CP's public fields only (id, location,
+// price, state): never a driver's id, kWh or amount; a driver hears about
+// its own charge by direct sends, and Central's own notices show all.
+// The operator's `revoke <ID>` revokes a key in the book, forgets the
+// peers holding it (a CP becomes DISCONNECTED), ends a charge running there
+// with a ticket for what was supplied, and hands the identity to the actor
+// (take_revoked()) to update the key ring and cut the link; messages under
+// a revoked identity are dropped without an answer from then on.
+// Security-relevant events go to the book's audit trail (audit.hpp).
+//
 // Thread-safety: none; owned by the Central actor (or a simulation).
 
+#include "evnet/domain/audit.hpp"
+#include "evnet/domain/authority.hpp"
 #include "evnet/domain/authorization_fence.hpp"
 #include "evnet/domain/command_ledger.hpp"
 #include "evnet/domain/network.hpp"
 #include "evnet/domain/outbox.hpp"
 #include "evnet/domain/peer_directory.hpp"
+#include "evnet/domain/rate_limit.hpp"
 #include "evnet/domain/registry.hpp"
 #include "evnet/domain/request_ledger.hpp"
 #include "evnet/domain/ticket_ledger.hpp"
@@ -57,9 +78,17 @@ public:
   // Tickets stored and not yet acknowledged by `driver_id`, in (cp, charge) order.
   virtual result<std::vector<protocol::charge_record>> undelivered_tickets(const std::string& driver_id) = 0;
   virtual status mark_delivered(const std::string& cp_id, const std::string& charge_id) = 0;
-  virtual status set_stopped(const std::string& cp_id, bool stopped) = 0;
+  // The operator's STOP (stopped) or RESUME, with its audit row, at once.
+  virtual status set_stopped(const std::string& cp_id, bool stopped, const audit_entry& e) = 0;
   virtual result<bool> add_cp(const cp_record& r) = 0;  // insert or update; true when new
   virtual status log_event(const std::string& kind, const std::string& text) = 0;
+  // Appends one row to the audit trail.
+  virtual status audit(const audit_entry& e) = 0;
+  // An event-log row and its audit row (a fault, a recovery) at once.
+  virtual status log_and_audit(const std::string& kind, const std::string& text, const audit_entry& e) = 0;
+  // Revokes the key of CP or driver `id`, with its audit row, at once.
+  // Returns "cp" or "driver"; errc::unknown_cp when neither has a key.
+  virtual result<std::string> revoke(const std::string& id, const audit_entry& e) = 0;
 };
 
 // An in-memory charge_book. `failing` makes every write fail (errc::store).
@@ -77,13 +106,20 @@ public:
                                                         const std::string& request_id) override;
   result<std::vector<protocol::charge_record>> undelivered_tickets(const std::string& driver_id) override;
   status mark_delivered(const std::string& cp_id, const std::string& charge_id) override;
-  status set_stopped(const std::string& cp_id, bool stopped) override;
+  status set_stopped(const std::string& cp_id, bool stopped, const audit_entry& e) override;
   result<bool> add_cp(const cp_record& r) override;
   status log_event(const std::string& kind, const std::string& text) override;
+  status audit(const audit_entry& e) override;
+  status log_and_audit(const std::string& kind, const std::string& text, const audit_entry& e) override;
+  // Every registered CP and driver counts as keyed here.
+  result<std::string> revoke(const std::string& id, const audit_entry& e) override;
 
   // What is stored, for invariant checks: charges by (cp, charge id).
   const std::map<std::pair<std::string, std::string>, protocol::charge_record>& charges() const { return charges_; }
   bool delivered(const std::string& cp_id, const std::string& charge_id) const;
+  const std::vector<audit_entry>& audits() const { return audits_; }
+  const std::vector<std::pair<std::string, std::string>>& events() const { return events_; }  // (kind, text)
+  const std::set<std::string>& revoked() const { return revoked_; }  // ids whose key is revoked
   bool failing = false;
 
 private:
@@ -94,19 +130,23 @@ private:
   std::map<std::pair<std::string, std::string>, protocol::charge_record> charges_;
   std::set<std::pair<std::string, std::string>> owed_;  // tickets not yet delivered
   std::map<std::pair<std::string, std::string>, protocol::charge_reply> yeses_;  // (driver, request id)
+  std::vector<audit_entry> audits_;
+  std::vector<std::pair<std::string, std::string>> events_;
+  std::set<std::string> revoked_;
 };
 
 // The registry and the operator's standing STOPs, as the book holds them.
 result<network> load_network(charge_book& book);
 
 // An operator command, parsed (src/central/operator_command.*):
-//   list | stop <CP|all> | resume <CP|all> | add <CP> <price> <location...> | quit
-enum class operator_verb : std::uint8_t { none, list, order, add, quit };
+//   list | stop <CP|all> | resume <CP|all> | add <CP> <price> <location...>
+//   | revoke <CP|DRIVER> | quit
+enum class operator_verb : std::uint8_t { none, list, order, add, revoke, quit };
 struct operator_command {
   operator_verb verb = operator_verb::none;
   cp_order order = cp_order::stop;  // verb == order
   bool all = false;                 // verb == order: every CP
-  std::string target;               // the CP id (order, add)
+  std::string target;               // the CP id (order, add), the CP or driver id (revoke)
   double price = 0.0;               // add
   std::string location;             // add
 };
@@ -127,8 +167,42 @@ public:
   // Start-up notices: "cps" (the table) and the "system status OK" message.
   void start(std::int64_t now);
 
-  // A decoded message from the peer with routing id `peer`.
+  static constexpr std::int64_t snapshot_burst = 3;        // snapshots at once, per peer
+  static constexpr std::int64_t snapshot_refill_ms = 333;  // then one more per this
+  static constexpr std::int64_t report_interval_ms = 1000; // refusals shown/audited per peer (key, address)
+
+  // A decoded message from the peer with routing id `peer`, sent with the
+  // key whose ZAP identity is `user_id` ("" when CURVE is off: the peer's
+  // claims are trusted).
+  void on_message(const std::string& peer, const std::string& user_id, const protocol::message& msg,
+                  std::int64_t now);
+  // The same with CURVE off (the simulation, older tests).
   void on_message(const std::string& peer, const protocol::message& msg, std::int64_t now);
+  // The transport's ZAP handler admitted (or refused) a key, or a handshake
+  // failed: audited ("auth"); refusals at most once a second per key (or
+  // address, when there is no key) and shown as a `refused` notice.
+  void on_admission(bool admitted, const std::string& identity, const std::string& key, const std::string& address,
+                    const std::string& detail, std::int64_t now);
+  // The transport rejected a frame from `peer` (undecodable, too large):
+  // audited ("malformed") at most once a second per peer.
+  void on_rejected_frame(const std::string& peer, const std::string& user_id, const std::string& detail,
+                         std::int64_t now);
+  // User ids ("cp:ALC1", "driver:D1") revoked since the last call: the actor
+  // removes them from its key ring and calls transport::revoke for each.
+  std::vector<std::string> take_revoked();
+  // The identity holds an active key again (the actor reloaded its ring
+  // after a new registration): its messages are heard again.
+  void readmit(const std::string& user_id);
+  // Someone else revoked this identity's key in the book (tools/evnet keys
+  // revoke while Central runs; it wrote the audit row): the same as the
+  // operator's revoke without writing the book again. Also returned by the
+  // next take_revoked(). An identity already revoked here is left alone.
+  void on_revoked_elsewhere(const std::string& user_id, std::int64_t now);
+  // The book's registry changed under the machine (tools/evnet keys add-cp,
+  // add-driver): CPs and drivers it did not know join the model (a known
+  // CP takes its new location and price). A store error is shown.
+  void reload_registry(std::int64_t now);
+  bool is_revoked(const std::string& user_id) const { return revoked_.contains(user_id); }
   // The transport expired the peer (no heartbeat): it forgets who it was.
   void on_peer_gone(const std::string& peer, std::int64_t now);
   // list, stop/resume, add, quit (then quit_requested() is true).
@@ -147,18 +221,30 @@ public:
 
 private:
   void handle(const std::string& peer, const protocol::message& msg, std::int64_t now);
+  bool trusted(const std::string& peer, const protocol::message& msg, std::int64_t now);
+  void refuse(const std::string& peer, const protocol::message& msg, const std::string& reason, std::int64_t now);
+  void audit_hello(const std::string& peer, const std::string& claimed, const std::string& outcome, std::int64_t now);
+  void on_snapshot_request(const std::string& peer, std::uint64_t corr, std::int64_t now);
+  void revoke(const std::string& id, std::int64_t now);
+  void cut_off(bool cp, const std::string& id, std::int64_t now);
+  void end_revoked_charge(const std::string& cp_id, std::int64_t now);
+  // Stores a finished charge and tickets it (once). false: the book failed
+  // (shown); nothing changed.
+  bool bill(const protocol::charge_record& r, std::int64_t now);
+  std::vector<protocol::cp_info> public_snapshot() const;
   void on_cp_auth(const std::string& peer, std::uint64_t corr, const protocol::cp_auth& a, std::int64_t now);
   void on_engine_hello(const std::string& peer, std::uint64_t corr, const protocol::engine_hello& h, std::int64_t now);
   void on_driver_hello(const std::string& peer, std::uint64_t corr, const protocol::driver_hello& h, std::int64_t now);
-  void on_cp_status(const protocol::cp_status& s);
+  void on_cp_status(const std::string& peer, const protocol::cp_status& s, std::int64_t now);
   void on_charge_request(const std::string& peer, std::uint64_t corr, const protocol::charge_request& r, std::int64_t now);
   void on_authorize_reply(const protocol::authorize_reply& r, std::int64_t now);
   void on_decision_ack(const protocol::decision_ack& a);
   void on_telemetry(const protocol::telemetry& t);
   void on_charge_finished(const std::string& peer, std::uint64_t corr, const protocol::charge_record& r, std::int64_t now);
-  void on_ticket_ack(const std::string& driver_id, const protocol::ticket_ack& a);
+  void on_ticket_ack(const std::string& peer, const std::string& driver_id, const protocol::message& msg,
+                     std::int64_t now);
   void on_ack(const std::string& cp_id, std::uint64_t corr, const protocol::ack& a);
-  void lost(const peer_identity& who);
+  void lost(const peer_identity& who, const std::string& why = "no sign of life from its monitor");
   void answer(const protocol::charge_request& req, protocol::charge_reply r);
   void interrupt(const std::string& cp_id, const session& s, const std::string& reason);
   void order(const std::string& cp_id, cp_order what, bool announced, std::int64_t now);
@@ -183,6 +269,14 @@ private:
   bool quit_ = false;
   std::map<std::string, cp_state> shown_;  // cp -> state last shown
   std::set<std::string> interrupted_;      // charge ids whose driver was told
+  std::map<std::string, protocol::cp_info> published_;  // cp -> public fields last on the stream
+  std::string user_;                       // the user id of the message being handled
+  std::set<std::string> revoked_;          // user ids revoked during this machine's life
+  std::vector<std::string> newly_revoked_; // for take_revoked()
+  once_per refusals_{report_interval_ms};  // per peer: refused and malformed messages
+  once_per admissions_{report_interval_ms};  // per key or address: refused admissions
+  once_per malformed_{report_interval_ms};   // per peer: frames the transport rejected
+  token_bucket snapshots_{snapshot_burst, snapshot_refill_ms};  // per peer
 };
 
 } // namespace evnet::domain

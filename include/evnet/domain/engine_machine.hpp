@@ -11,7 +11,8 @@
 //
 // The rules:
 //  - The Monitor: engine_configure (acked; refused while busy serving
-//    another CP; `configured` + engine_hello when it changed); health_check
+//    another CP, or for any CP but engine_setup::expected_cp when that is
+//    set; `configured` + engine_hello when it changed); health_check
 //    answered with ok, configured, state, the charge and the last record;
 //    cp_command STOP/RESUME applied and acked; anything else answered
 //    error_reply{unexpected}.
@@ -112,6 +113,10 @@ private:
 struct engine_setup {
   std::uint16_t listen_port = 0;  // where the Monitor connects: the `started` event, the name before configuration
   std::string central_address;    // "host:port", for texts
+  // The CP this Engine must be (EV_CP_E --cp; its key pair is that CP's):
+  // engine_configure and authorisations for any other CP are refused
+  // (errc::wrong_cp). Empty: learnt from the Monitor's configuration.
+  std::string expected_cp = {};
 };
 
 class engine_machine {

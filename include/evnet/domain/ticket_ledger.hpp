@@ -30,6 +30,8 @@ public:
   std::vector<protocol::charge_record> due(std::int64_t now);
   // Does `driver_id` owe an acknowledgement for this ticket?
   bool owed_to(const std::string& driver_id, const std::string& cp_id, const std::string& charge_id) const;
+  // The driver this ticket is owed to, or nullptr when none is owed.
+  const std::string* owner(const std::string& cp_id, const std::string& charge_id) const;
   // The driver acknowledged it (and the store knows).
   void settle(const std::string& cp_id, const std::string& charge_id);
   // The driver left: its tickets wait in the store for its next hello.
