@@ -3,7 +3,11 @@
 #include "charge_rows.hpp"
 #include "sqlite.hpp"
 
+#include "evnet/text.hpp"
+
 #include <chrono>
+#include <string_view>
+#include <tuple>
 
 namespace evnet::store {
 
@@ -57,6 +61,24 @@ CREATE TABLE IF NOT EXISTS events (
   kind TEXT NOT NULL,
   text TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS keys (
+  identity      TEXT PRIMARY KEY,
+  kind          TEXT NOT NULL,
+  id            TEXT NOT NULL,
+  public_key    TEXT NOT NULL UNIQUE,
+  status        TEXT NOT NULL,
+  registered_ms INTEGER,
+  revoked_ms    INTEGER
+);
+CREATE TABLE IF NOT EXISTS audit (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms INTEGER NOT NULL,
+  source  TEXT,
+  action  TEXT,
+  params  TEXT,
+  outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time_ms);
 )sql";
 
 std::int64_t now_ms() {
@@ -66,6 +88,34 @@ std::int64_t now_ms() {
 
 // Charges started at the CP have no driver to deliver a ticket to.
 bool is_local_driver(const std::string& id) { return !id.empty() && id.front() == '@'; }
+
+std::int64_t time_of(const domain::audit_entry& e) { return e.time_ms != 0 ? e.time_ms : now_ms(); }
+
+// The ZAP user id of a key (security::cp_identity and driver_identity spell
+// it the same; the store does not link the security library).
+std::string identity_of(const std::string& kind, const std::string& id) { return kind + ":" + id; }
+
+// The Z85 alphabet (RFC 32), to refuse a malformed key before it is stored.
+bool is_z85_key(const std::string& s) {
+  static constexpr std::string_view alphabet =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  if (s.size() != 40) {
+    return false;
+  }
+  for (const char c : s) {
+    if (alphabet.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+key_row read_key_row(const sql::statement& s) {
+  return key_row{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6)};
+}
+
+constexpr const char* key_columns =
+    "identity, kind, id, public_key, status, COALESCE(registered_ms, 0), COALESCE(revoked_ms, 0)";
 
 } // namespace
 
@@ -93,6 +143,80 @@ struct central_store::impl {
       return done.err();
     }
     return db.changes() > 0;
+  }
+
+  // The audit row, inside whatever transaction the caller holds.
+  status insert_audit(const domain::audit_entry& e) {
+    auto s = db.prepare("INSERT INTO audit (time_ms, source, action, params, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        "audit " + e.action);
+    if (!s) {
+      return s.err();
+    }
+    return s->bind(1, time_of(e))
+        .bind(2, e.source)
+        .bind(3, e.action)
+        .bind(4, json::dump(json::value(e.params)))
+        .bind(5, e.outcome)
+        .run();
+  }
+
+  status insert_event(const std::string& kind, const std::string& text) {
+    auto s = db.prepare("INSERT INTO events (ts, kind, text) VALUES (?1, ?2, ?3)", "log event " + kind);
+    if (!s) {
+      return s.err();
+    }
+    return s->bind(1, now_ms()).bind(2, kind).bind(3, text).run();
+  }
+
+  result<std::optional<key_row>> key_of(const std::string& identity) {
+    auto s = db.prepare(std::string("SELECT ") + key_columns + " FROM keys WHERE identity = ?1",
+                        "look up the key of " + identity);
+    if (!s) {
+      return s.err();
+    }
+    s->bind(1, identity);
+    auto row = s->step();
+    if (!row) {
+      return row.err();
+    }
+    if (!*row) {
+      return std::optional<key_row>{};
+    }
+    return std::optional<key_row>(read_key_row(*s));
+  }
+
+  // Registers one key, inside the caller's transaction (see register_key).
+  status upsert_key(const std::string& kind, const std::string& id, const std::string& public_key,
+                    std::int64_t at) {
+    if (kind != "cp" && kind != "driver") {
+      return error{errc::invalid_field, "a key belongs to a cp or a driver, not to '" + printable_id(kind) + "'"};
+    }
+    if (!is_safe_id(id)) {
+      return error{errc::invalid_field, "invalid " + kind + " id '" + printable_id(id) + "'"};
+    }
+    if (!is_z85_key(public_key)) {
+      return error{errc::invalid_field, "the key of " + kind + " " + id + " is not a Z85 CURVE public key"};
+    }
+    const auto identity = identity_of(kind, id);
+    auto current = key_of(identity);
+    if (!current) {
+      return current.err();
+    }
+    if (*current && (*current)->status == "revoked" && (*current)->public_key == public_key) {
+      return error{errc::revoked, "the key of " + identity + " was revoked; make a new pair for it"};
+    }
+    // Not INSERT OR REPLACE: that would silently delete another identity's
+    // row holding the same key; the UNIQUE constraint must refuse it instead.
+    auto s = db.prepare(
+        "INSERT INTO keys (identity, kind, id, public_key, status, registered_ms, revoked_ms)"
+        " VALUES (?1, ?2, ?3, ?4, 'active', ?5, NULL)"
+        " ON CONFLICT (identity) DO UPDATE SET public_key = excluded.public_key, status = 'active',"
+        " registered_ms = excluded.registered_ms, revoked_ms = NULL",
+        "register the key of " + identity);
+    if (!s) {
+      return s.err();
+    }
+    return s->bind(1, identity).bind(2, kind).bind(3, id).bind(4, public_key).bind(5, at).run();
   }
 };
 
@@ -135,7 +259,11 @@ result<int> central_store::seed(const domain::seed& s) {
   return added;
 }
 
-result<bool> central_store::add_cp(const domain::cp_record& r) {
+result<bool> central_store::add_cp(const domain::cp_record& r) { return add_cp(r, nullptr); }
+
+result<bool> central_store::add_cp(const domain::cp_record& r, const domain::audit_entry& e) { return add_cp(r, &e); }
+
+result<bool> central_store::add_cp(const domain::cp_record& r, const domain::audit_entry* e) {
   auto tx = sql::transaction::begin(impl_->db, "register CP " + r.id);
   if (!tx) {
     return tx.err();
@@ -152,6 +280,38 @@ result<bool> central_store::add_cp(const domain::cp_record& r) {
     if (auto done = s->bind(1, r.id).bind(2, r.location).bind(3, r.price).run(); !done) {
       return done.err();
     }
+  }
+  if (e != nullptr) {
+    if (auto done = impl_->insert_audit(*e); !done) {
+      return done.err();
+    }
+  }
+  if (auto done = tx->commit(); !done) {
+    return done.err();
+  }
+  return *inserted;
+}
+
+result<bool> central_store::add_driver(const domain::driver_record& r, const domain::audit_entry& e) {
+  auto tx = sql::transaction::begin(impl_->db, "register driver " + r.id);
+  if (!tx) {
+    return tx.err();
+  }
+  auto inserted = impl_->insert_driver(r);
+  if (!inserted) {
+    return inserted.err();
+  }
+  if (!*inserted && !r.name.empty()) {
+    auto s = impl_->db.prepare("UPDATE drivers SET name = ?2 WHERE id = ?1", "update driver " + r.id);
+    if (!s) {
+      return s.err();
+    }
+    if (auto done = s->bind(1, r.id).bind(2, r.name).run(); !done) {
+      return done.err();
+    }
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done.err();
   }
   if (auto done = tx->commit(); !done) {
     return done.err();
@@ -284,13 +444,24 @@ status central_store::mark_delivered(const std::string& cp_id, const std::string
   return s->bind(1, cp_id).bind(2, charge_id).run();
 }
 
-status central_store::set_stopped(const std::string& cp_id, bool stopped) {
+status central_store::set_stopped(const std::string& cp_id, bool stopped, const domain::audit_entry& e) {
+  const std::string what = std::string(stopped ? "stop" : "resume") + " CP " + cp_id;
+  auto tx = sql::transaction::begin(impl_->db, what);
+  if (!tx) {
+    return tx.err();
+  }
   const char* sql = stopped ? "INSERT OR IGNORE INTO stopped_cps (cp_id) VALUES (?1)" : "DELETE FROM stopped_cps WHERE cp_id = ?1";
-  auto s = impl_->db.prepare(sql, std::string(stopped ? "stop" : "resume") + " CP " + cp_id);
+  auto s = impl_->db.prepare(sql, what);
   if (!s) {
     return s.err();
   }
-  return s->bind(1, cp_id).run();
+  if (auto done = s->bind(1, cp_id).run(); !done) {
+    return done;
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done;
+  }
+  return tx->commit();
 }
 
 result<std::vector<std::string>> central_store::stopped_cps() {
@@ -302,11 +473,164 @@ result<std::vector<std::string>> central_store::stopped_cps() {
 }
 
 status central_store::log_event(const std::string& kind, const std::string& text) {
-  auto s = impl_->db.prepare("INSERT INTO events (ts, kind, text) VALUES (?1, ?2, ?3)", "log event " + kind);
+  return impl_->insert_event(kind, text);
+}
+
+status central_store::audit(const domain::audit_entry& e) { return impl_->insert_audit(e); }
+
+status central_store::log_and_audit(const std::string& kind, const std::string& text, const domain::audit_entry& e) {
+  auto tx = sql::transaction::begin(impl_->db, "log and audit " + kind);
+  if (!tx) {
+    return tx.err();
+  }
+  if (auto done = impl_->insert_event(kind, text); !done) {
+    return done;
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done;
+  }
+  return tx->commit();
+}
+
+result<std::vector<domain::audit_entry>> central_store::audit_since(std::int64_t since_ms) {
+  auto s = impl_->db.prepare("SELECT time_ms, COALESCE(source, ''), COALESCE(action, ''), COALESCE(params, ''),"
+                             " COALESCE(outcome, '') FROM audit WHERE time_ms >= ?1 ORDER BY seq",
+                             "read the audit trail");
   if (!s) {
     return s.err();
   }
-  return s->bind(1, now_ms()).bind(2, kind).bind(3, text).run();
+  s->bind(1, since_ms);
+  return sql::collect<domain::audit_entry>(*s, [](const sql::statement& row) {
+    domain::audit_entry e;
+    e.time_ms = row.integer(0);
+    e.source = row.text(1);
+    e.action = row.text(2);
+    const auto params = row.text(3);
+    if (!params.empty()) {
+      // Written by insert_audit as an object; anything else (a row written
+      // by hand) is shown as it is rather than hiding the whole trail.
+      auto parsed = json::parse(params);
+      if (parsed && parsed->is_object()) {
+        e.params = json::object(parsed->get_ref<const json::object&>());
+      } else {
+        e.params = json::object{{"unparsed", params}};
+      }
+    }
+    e.outcome = row.text(4);
+    return e;
+  });
+}
+
+result<std::vector<key_row>> central_store::keys() {
+  auto s = impl_->db.prepare(std::string("SELECT ") + key_columns + " FROM keys ORDER BY identity", "list keys");
+  if (!s) {
+    return s.err();
+  }
+  return sql::collect<key_row>(*s, read_key_row);
+}
+
+result<std::map<std::string, std::string>> central_store::admitted_keys() {
+  auto s = impl_->db.prepare("SELECT public_key, identity FROM keys WHERE status = 'active' ORDER BY identity",
+                             "list admitted keys");
+  if (!s) {
+    return s.err();
+  }
+  auto rows = sql::collect<std::pair<std::string, std::string>>(
+      *s, [](const sql::statement& row) { return std::make_pair(row.text(0), row.text(1)); });
+  if (!rows) {
+    return rows.err();
+  }
+  std::map<std::string, std::string> out;
+  for (auto& [key, identity] : *rows) {
+    out.emplace(std::move(key), std::move(identity));
+  }
+  return out;
+}
+
+status central_store::register_key(const std::string& kind, const std::string& id, const std::string& public_key,
+                                   const domain::audit_entry& e) {
+  auto tx = sql::transaction::begin(impl_->db, "register the key of " + kind + " " + printable_id(id));
+  if (!tx) {
+    return tx.err();
+  }
+  if (auto done = impl_->upsert_key(kind, id, public_key, time_of(e)); !done) {
+    return done;
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done;
+  }
+  return tx->commit();
+}
+
+status central_store::register_keys(const std::vector<std::tuple<std::string, std::string, std::string>>& keys,
+                                    const domain::audit_entry& e) {
+  auto tx = sql::transaction::begin(impl_->db, "register " + std::to_string(keys.size()) + " keys");
+  if (!tx) {
+    return tx.err();
+  }
+  const auto at = time_of(e);
+  for (const auto& [kind, id, public_key] : keys) {
+    if (auto done = impl_->upsert_key(kind, id, public_key, at); !done) {
+      return done;
+    }
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done;
+  }
+  return tx->commit();
+}
+
+result<std::string> central_store::revoke(const std::string& id, const domain::audit_entry& e) {
+  const std::string what = "revoke the key of " + printable_id(id);
+  auto tx = sql::transaction::begin(impl_->db, what);
+  if (!tx) {
+    return tx.err();
+  }
+  std::string kind;
+  for (const char* k : {"cp", "driver"}) {
+    auto row = impl_->key_of(identity_of(k, id));
+    if (!row) {
+      return row.err();
+    }
+    if (*row) {
+      kind = k;
+      break;
+    }
+  }
+  if (kind.empty()) {
+    return error{errc::unknown_cp, "no key is registered for " + printable_id(id) + " (neither a CP nor a driver)"};
+  }
+  // A second revocation keeps the time of the first.
+  auto s = impl_->db.prepare(
+      "UPDATE keys SET status = 'revoked', revoked_ms = COALESCE(revoked_ms, ?2) WHERE identity = ?1", what);
+  if (!s) {
+    return s.err();
+  }
+  if (auto done = s->bind(1, identity_of(kind, id)).bind(2, time_of(e)).run(); !done) {
+    return done.err();
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done.err();
+  }
+  if (auto done = tx->commit(); !done) {
+    return done.err();
+  }
+  return kind;
+}
+
+result<std::int64_t> central_store::data_version() {
+  auto s = impl_->db.prepare("PRAGMA data_version", "read the data version");
+  if (!s) {
+    return s.err();
+  }
+  auto row = s->step();
+  if (!row) {
+    return row.err();
+  }
+  if (!*row) {
+    return error{errc::store, "read the data version: no row"};
+  }
+  return s->integer(0);
 }
 
 } // namespace evnet::store

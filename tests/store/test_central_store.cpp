@@ -88,6 +88,11 @@ std::string text_scalar(const std::string& path, const std::string& sql) {
   return v;
 }
 
+// The audit row the operator's STOP/RESUME comes with.
+evnet::domain::audit_entry operator_entry(const std::string& action, const std::string& cp) {
+  return evnet::domain::audit_entry{0, "operator", action, evnet::json::object{{"cp", cp}}, "ok"};
+}
+
 const evnet::domain::seed shipped{
     {{"ALC1", "C/ Italia 5, Alicante", 0.35}, {"MAD1", "Gran Via 31, Madrid", 0.45}},
     {{"D1", "Ana"}, {"D2", "Luis"}},
@@ -353,7 +358,7 @@ BOOST_AUTO_TEST_CASE(the_store_is_a_charge_book) {
   auto s = open();
   evnet::domain::charge_book& book = *s;
   BOOST_REQUIRE(book.add_cp({"ALC1", "C/ Italia 5, Alicante", 0.35}).ok());
-  BOOST_REQUIRE(book.set_stopped("ALC1", true).ok());
+  BOOST_REQUIRE(book.set_stopped("ALC1", true, operator_entry("stop", "ALC1")).ok());
   const auto stopped = book.stopped_cps();
   BOOST_REQUIRE(stopped.ok());
   BOOST_TEST((*stopped == std::vector<std::string>{"ALC1"}));
@@ -378,21 +383,25 @@ BOOST_FIXTURE_TEST_SUITE(operator_state, fixture)
 BOOST_AUTO_TEST_CASE(stops_survive_a_restart) {
   {
     auto s = open();
-    BOOST_TEST(s->set_stopped("MAD1", true).ok());
-    BOOST_TEST(s->set_stopped("ALC1", true).ok());
-    BOOST_TEST(s->set_stopped("ALC1", true).ok());  // idempotent
-    BOOST_TEST(s->set_stopped("VLC1", false).ok()); // resuming a running CP
+    BOOST_TEST(s->set_stopped("MAD1", true, operator_entry("stop", "MAD1")).ok());
+    BOOST_TEST(s->set_stopped("ALC1", true, operator_entry("stop", "ALC1")).ok());
+    BOOST_TEST(s->set_stopped("ALC1", true, operator_entry("stop", "ALC1")).ok());  // idempotent
+    BOOST_TEST(s->set_stopped("VLC1", false, operator_entry("resume", "VLC1")).ok()); // resuming a running CP
   }
   {
     auto s = open();
     const auto stopped = s->stopped_cps();
     BOOST_REQUIRE(stopped.ok());
     BOOST_TEST((*stopped == std::vector<std::string>{"ALC1", "MAD1"}));
-    BOOST_TEST(s->set_stopped("ALC1", false).ok());
+    BOOST_TEST(s->set_stopped("ALC1", false, operator_entry("resume", "ALC1")).ok());
   }
   const auto stopped = open()->stopped_cps();
   BOOST_REQUIRE(stopped.ok());
   BOOST_TEST((*stopped == std::vector<std::string>{"MAD1"}));
+  // Every order is audited, the idempotent ones too.
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM audit") == 5);
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM audit WHERE action = 'stop' AND source = 'operator'") == 3);
+  BOOST_TEST(text_scalar(path, "SELECT params FROM audit ORDER BY seq LIMIT 1") == R"({"cp":"MAD1"})");
 }
 
 BOOST_AUTO_TEST_CASE(events_are_logged) {

@@ -9,9 +9,13 @@
 #   evnet_tmux_attach
 #
 # Ports: Central listens on BASE_PORT (and BASE_PORT+1 for its stream); the
-# Engine of the i-th CP (from 0) on BASE_PORT+100+i. Logs and stores go to
-# var/ (EVNET_VAR_DIR). EVNET_TMUX_SOCKET picks a private tmux server (tests
-# use one so they never touch the user's sessions).
+# Engine of the i-th CP (from 0) on BASE_PORT+100+i. Logs, stores and keys go
+# to var/ (EVNET_VAR_DIR): up runs `evnet_keys init` on var/keys and
+# var/central.db first (a no-op once made), and every program gets
+# --keys var/keys, each Engine --cp <its CP>. EVNET_INSECURE=1 runs every
+# program with --insecure instead (no CURVE; debugging only).
+# EVNET_TMUX_SOCKET picks a private tmux server (tests use one so they never
+# touch the user's sessions).
 
 EVNET_TMUX_SESSION="${EVNET_TMUX_SESSION:-evnet}"
 
@@ -111,8 +115,9 @@ evnet_tmux_up() {
   mkdir -p "$var"
   local bin_central="$build/src/central/EV_Central" bin_engine="$build/src/engine/EV_CP_E"
   local bin_monitor="$build/src/monitor/EV_CP_M" bin_driver="$build/src/driver/EV_Driver"
+  local bin_keys="$build/tools/evnet_keys"
   local bin
-  for bin in "$bin_central" "$bin_engine" "$bin_monitor" "$bin_driver"; do
+  for bin in "$bin_central" "$bin_engine" "$bin_monitor" "$bin_driver" "$bin_keys"; do
     if [ ! -x "$bin" ]; then
       _evnet_tmux_say "missing $bin; build first (tools/evnet setup)"
       return 1
@@ -124,6 +129,24 @@ evnet_tmux_up() {
   if [ "${#ids[@]}" -eq 0 ]; then
     _evnet_tmux_say "no CPs found in $root/config/db.json"
     return 1
+  fi
+
+  # Keys: every program's pair in $var/keys, their public keys registered in
+  # Central's store. Made once; afterwards this says nothing.
+  local trust=(--keys "$var/keys")
+  if [ "${EVNET_INSECURE:-0}" = 1 ]; then
+    trust=(--insecure)
+  else
+    local keys_out
+    if ! keys_out="$(cd "$root" && "$bin_keys" init --keys "$var/keys" --db "$var/central.db" \
+      --config "$root/config/db.json" 2>&1)"; then
+      printf '%s\n' "$keys_out" >&2
+      _evnet_tmux_say "could not make the keys (see above)"
+      return 1
+    fi
+    if ! printf '%s\n' "$keys_out" | grep -q '^keys: nothing to do'; then
+      printf '%s\n' "$keys_out" >&2
+    fi
   fi
 
   # Orange needs 256 colours; tmux emulates them whatever the outer terminal.
@@ -140,7 +163,7 @@ evnet_tmux_up() {
   local s="$EVNET_TMUX_SESSION"
   _evnet_tmux new-session -d -s "$s" -n central -c "$root" -x "$width" -y "$height" \
     "$(_evnet_tmux_cmd "${term[@]}" "$bin_central" "$port" --config config/db.json \
-      --db "$var/central.db" --log "$var/central.log")"
+      --db "$var/central.db" --log "$var/central.log" "${trust[@]}")"
   # A program that dies leaves its pane open with the exit status, so the
   # reason stays on screen; its log is in var/.
   _evnet_tmux set-option -t "$s" remain-on-exit on >/dev/null
@@ -160,11 +183,11 @@ evnet_tmux_up() {
     engine_ports+=("$eport")
     pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n "$id" -c "$root" \
       "$(_evnet_tmux_cmd "${term[@]}" "$bin_monitor" 127.0.0.1 "$eport" 127.0.0.1 "$port" "$id" \
-        --log "$var/monitor-$id.log")")"
+        --log "$var/monitor-$id.log" "${trust[@]}")")"
     _evnet_tmux select-pane -t "$pane" -T "Monitor $id"
     pane="$(_evnet_tmux split-window -d -h -l 45% -P -F '#{pane_id}' -t "$pane" -c "$root" \
-      "$(_evnet_tmux_cmd "${term[@]}" "$bin_engine" 127.0.0.1 "$port" --listen "$eport" \
-        --store "$var/engine-$id.db" --log "$var/engine-$id.log")")"
+      "$(_evnet_tmux_cmd "${term[@]}" "$bin_engine" 127.0.0.1 "$port" --cp "$id" --listen "$eport" \
+        --store "$var/engine-$id.db" --log "$var/engine-$id.log" "${trust[@]}")")"
     _evnet_tmux select-pane -t "$pane" -T "Engine $id (ENTER: fault)"
   done
 
@@ -177,7 +200,7 @@ evnet_tmux_up() {
       extra=(--file config/requests.txt)
     fi
     cmd="$(_evnet_tmux_cmd "${term[@]}" "$bin_driver" 127.0.0.1 "$port" "D$d" "${extra[@]}" \
-      --log "$var/driver-D$d.log")"
+      --log "$var/driver-D$d.log" "${trust[@]}")"
     if [ "$d" -eq 1 ]; then
       pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n drivers -c "$root" "$cmd")"
     else
