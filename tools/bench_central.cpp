@@ -8,12 +8,20 @@
 //   - charge request round trip (driver -> Central -> Monitor -> Central
 //     -> driver), p50/p99/max;
 //   - Central's resident memory and CPU use while serving N status reports/s.
+// The scenario runs twice in one run, once with CURVE (every Monitor holds
+// its CP's registered key, Central its own; ZAP admits each) and once with
+// --insecure, so that the table shows what CURVE costs on the same machine
+// at the same moment.
 // Figures are printed, never asserted: this is a benchmark, not a test.
 //
 // usage: bench_central <path/to/EV_Central> [--cps N] [--requests M] [--seconds S]
 
+#include "evnet/domain/audit.hpp"
+#include "evnet/domain/registry.hpp"
 #include "evnet/json.hpp"
 #include "evnet/protocol.hpp"
+#include "evnet/security/keys.hpp"
+#include "evnet/store/central_store.hpp"
 
 #include <zmq.hpp>
 
@@ -26,6 +34,8 @@
 #include <random>
 #include <signal.h>
 #include <sstream>
+#include <stdexcept>
+#include <tuple>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,10 +88,17 @@ void send(zmq::socket_t& s, const std::string& sender, T body, std::uint64_t cor
   s.send(zmq::buffer(frame), zmq::send_flags::dontwait);
 }
 
-zmq::socket_t make_dealer(zmq::context_t& ctx, const std::string& endpoint, const std::string& id) {
+// With `keys` (own pair) and `server_key`, a CURVE client; plaintext otherwise.
+zmq::socket_t make_dealer(zmq::context_t& ctx, const std::string& endpoint, const std::string& id,
+                          const security::key_pair* keys = nullptr, const std::string& server_key = {}) {
   zmq::socket_t s{ctx, zmq::socket_type::dealer};
   s.set(zmq::sockopt::linger, 0);
   s.set(zmq::sockopt::routing_id, id);
+  if (keys != nullptr) {
+    s.set(zmq::sockopt::curve_publickey, keys->public_key);
+    s.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    s.set(zmq::sockopt::curve_serverkey, server_key);
+  }
   s.connect(endpoint);
   return s;
 }
@@ -92,6 +109,71 @@ struct monitor_sim {
   bool authenticated = false;
 };
 
+struct figures {
+  double auth_s = 0.0;
+  double rss_mib = 0.0;
+  double cpu_pct = 0.0;
+  double p50_ms = 0.0;
+  double p99_ms = 0.0;
+  double max_ms = 0.0;
+  int refused = 0;
+  bool ok = false;
+};
+
+struct settings {
+  std::string central_path;
+  int cps = 1000;
+  int requests = 200;
+  int seconds = 10;
+};
+
+std::string cp_name(int i) {
+  return "CP" + std::to_string(i);
+}
+
+// A fresh directory with db.json, and with CURVE Central's pair in keys/
+// and every CP's public key registered in the store (the CPs' pairs are
+// returned; writing 2 x N files would only measure the disk).
+std::vector<security::key_pair> prepare(const std::string& dir, const settings& cfg, bool curve) {
+  json::array cp_rows;
+  domain::seed seed;
+  for (int i = 0; i < cfg.cps; ++i) {
+    cp_rows.push_back(json::object{{"id", cp_name(i)}, {"location", "Bench street " + std::to_string(i)},
+                                   {"price", 0.35}});
+  }
+  std::ofstream{dir + "/db.json"} << json::dump(json::object{
+      {"cps", std::move(cp_rows)}, {"drivers", json::array{json::object{{"id", "B1"}, {"name", "Bench"}}}}});
+  std::vector<security::key_pair> pairs;
+  if (!curve) {
+    return pairs;
+  }
+  auto central_pair = security::generate_pair();
+  if (!central_pair || !security::save_pair(dir + "/keys", security::central_key_name(), *central_pair)) {
+    throw std::runtime_error("cannot make Central's key pair");
+  }
+  auto loaded = domain::load_seed_file(dir + "/db.json");
+  auto db = store::central_store::open(dir + "/central.db");
+  if (!loaded || !db || !(*db)->seed(*loaded)) {
+    throw std::runtime_error("cannot create the bench store");
+  }
+  std::vector<std::tuple<std::string, std::string, std::string>> keys;
+  for (int i = 0; i < cfg.cps; ++i) {
+    auto kp = security::generate_pair();
+    if (!kp) {
+      throw std::runtime_error("cannot make a key pair");
+    }
+    keys.emplace_back("cp", cp_name(i), kp->public_key);
+    pairs.push_back(std::move(*kp));
+  }
+  auto driver_pair = security::generate_pair();
+  keys.emplace_back("driver", "B1", driver_pair->public_key);
+  pairs.push_back(std::move(*driver_pair));
+  if (!(*db)->register_keys(keys, domain::audit_entry{0, "bench", "register", {}, "ok"})) {
+    throw std::runtime_error("cannot register the bench keys");
+  }
+  return pairs;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) {
     return 0.0;
@@ -100,38 +182,20 @@ double percentile(std::vector<double> v, double p) {
   return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_central <path/to/EV_Central> [--cps N] [--requests M] [--seconds S]\n");
-    return 2;
-  }
-  std::string central_path = argv[1];
-  int cps = 1000;
-  int requests = 200;
-  int seconds = 10;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string opt = argv[i];
-    int value = std::atoi(argv[i + 1]);
-    if (opt == "--cps") {
-      cps = value;
-    } else if (opt == "--requests") {
-      requests = value;
-    } else if (opt == "--seconds") {
-      seconds = value;
-    }
-  }
+figures run_scenario(const settings& cfg, bool curve) {
+  const int cps = cfg.cps;
+  const int requests = cfg.requests;
+  const int seconds = cfg.seconds;
+  const std::string& central_path = cfg.central_path;
+  figures out;
 
   char dir_template[] = "/tmp/evnet-bench-XXXXXX";
   std::string dir = ::mkdtemp(dir_template);
-  json::array cp_rows;
-  for (int i = 0; i < cps; ++i) {
-    cp_rows.push_back(json::object{{"id", "CP" + std::to_string(i)}, {"location", "Bench street " + std::to_string(i)},
-                                   {"price", 0.35}});
+  const auto pairs = prepare(dir, cfg, curve);
+  std::string server_key;
+  if (curve) {
+    server_key = *security::load_public(dir + "/keys", security::central_key_name());
   }
-  std::ofstream{dir + "/db.json"} << json::dump(json::object{
-      {"cps", std::move(cp_rows)}, {"drivers", json::array{json::object{{"id", "B1"}, {"name", "Bench"}}}}});
 
   std::mt19937 rng{std::random_device{}()};
   const int port = std::uniform_int_distribution<int>(21000, 29000)(rng);
@@ -145,8 +209,10 @@ int main(int argc, char** argv) {
     std::string p = std::to_string(port);
     std::string db = dir + "/db.json";
     std::string store = dir + "/central.db";
+    std::string keys = dir + "/keys";
     ::execl(central_path.c_str(), central_path.c_str(), p.c_str(), "--headless", "--config", db.c_str(), "--db",
-            store.c_str(), static_cast<char*>(nullptr));
+            store.c_str(), curve ? "--keys" : "--insecure", curve ? keys.c_str() : static_cast<char*>(nullptr),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
@@ -156,10 +222,11 @@ int main(int argc, char** argv) {
   std::vector<monitor_sim> monitors;
   monitors.reserve(static_cast<std::size_t>(cps));
   for (int i = 0; i < cps; ++i) {
-    auto id = "CP" + std::to_string(i);
-    monitors.push_back(monitor_sim{id, make_dealer(ctx, endpoint, "bench-monitor:" + id)});
+    auto id = cp_name(i);
+    const auto* keys = curve ? &pairs[static_cast<std::size_t>(i)] : nullptr;
+    monitors.push_back(monitor_sim{id, make_dealer(ctx, endpoint, "bench-monitor:" + id, keys, server_key)});
   }
-  auto driver = make_dealer(ctx, endpoint, "bench-driver:B1");
+  auto driver = make_dealer(ctx, endpoint, "bench-driver:B1", curve ? &pairs.back() : nullptr, server_key);
 
   std::vector<zmq::pollitem_t> items;
   for (auto& m : monitors) {
@@ -226,8 +293,9 @@ int main(int argc, char** argv) {
   }
   const double auth_s = std::chrono::duration<double>(clock_type::now() - start).count();
   if (authenticated < cps) {
-    std::printf("only %d of %d CPs authenticated within 120 s\n", authenticated, cps);
-    return 1;
+    std::printf("%s: only %d of %d CPs authenticated within 120 s\n", curve ? "CURVE" : "plaintext", authenticated,
+                cps);
+    return out;
   }
 
   auto report_status = [&] {
@@ -276,14 +344,53 @@ int main(int argc, char** argv) {
     latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
   }
 
-  std::printf("EV_Central with %d CPs (one Monitor connection each, %d status reports/s)\n", cps, cps);
-  std::printf("  authenticate all CPs:      %.2f s\n", auth_s);
-  std::printf("  resident memory:           %.1f MiB\n", static_cast<double>(rss) / 1024.0);
-  std::printf("  CPU while serving status:  %.1f %% of one core\n", cpu_pct);
-  std::printf("  charge request round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d requests, %d refused)\n",
-              percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99), percentile(latencies_ms, 1.0), requests,
-              refused);
+  out.auth_s = auth_s;
+  out.rss_mib = static_cast<double>(rss) / 1024.0;
+  out.cpu_pct = cpu_pct;
+  out.p50_ms = percentile(latencies_ms, 0.5);
+  out.p99_ms = percentile(latencies_ms, 0.99);
+  out.max_ms = percentile(latencies_ms, 1.0);
+  out.refused = refused;
+  out.ok = true;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_central <path/to/EV_Central> [--cps N] [--requests M] [--seconds S]\n");
+    return 2;
+  }
+  settings cfg;
+  cfg.central_path = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string opt = argv[i];
+    int value = std::atoi(argv[i + 1]);
+    if (opt == "--cps") {
+      cfg.cps = value;
+    } else if (opt == "--requests") {
+      cfg.requests = value;
+    } else if (opt == "--seconds") {
+      cfg.seconds = value;
+    }
+  }
+  const figures plain = run_scenario(cfg, false);
+  const figures curve = run_scenario(cfg, true);
+  if (!plain.ok || !curve.ok) {
+    return 1;
+  }
+  std::printf("EV_Central with %d CPs (one Monitor connection each, %d status reports/s), %d charge requests\n",
+              cfg.cps, cfg.cps, cfg.requests);
+  std::printf("                               %12s %12s\n", "--insecure", "CURVE");
+  std::printf("  authenticate all CPs (s)     %12.2f %12.2f\n", plain.auth_s, curve.auth_s);
+  std::printf("  resident memory (MiB)        %12.1f %12.1f\n", plain.rss_mib, curve.rss_mib);
+  std::printf("  CPU serving status (%% core)  %12.1f %12.1f\n", plain.cpu_pct, curve.cpu_pct);
+  std::printf("  request round trip p50 (ms)  %12.2f %12.2f\n", plain.p50_ms, curve.p50_ms);
+  std::printf("  request round trip p99 (ms)  %12.2f %12.2f\n", plain.p99_ms, curve.p99_ms);
+  std::printf("  request round trip max (ms)  %12.2f %12.2f\n", plain.max_ms, curve.max_ms);
+  std::printf("  requests refused             %12d %12d\n", plain.refused, curve.refused);
   return 0;
 }

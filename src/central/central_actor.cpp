@@ -5,8 +5,12 @@
 #include "evnet/runtime/log.hpp"
 #include "operator_command.hpp"
 
+#include "evnet/text.hpp"
+
 #include <chrono>
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace evnet::central {
 
@@ -40,26 +44,42 @@ protected:
 
   void on_inbound(transport::inbound& in) override {
     if (const auto* e = std::get_if<protocol::error_reply>(&in.msg.payload)) {
-      runtime::log_line(central_name, "peer " + in.peer + " reported error " + std::string(to_string(e->code)) +
-                                                 ": " + e->detail);
+      // The detail is the peer's own text: JSON-escaped when logged.
+      runtime::log_line(central_name, "peer " + printable_id(in.peer) + " reported error " +
+                                          std::string(to_string(e->code)) + ": " + json::dump(json::value(e->detail)));
     }
-    machine_.on_message(in.peer, in.msg, now());
+    machine_.on_message(in.peer, in.user_id, in.msg, now());
   }
 
   void on_link_event(const transport::link_event& ev) override {
     switch (ev.kind) {
-      case transport::event_kind::peer_gone:
+      case transport::event_kind::peer_gone: {
         machine_.on_peer_gone(ev.peer, now());
         break;
-      case transport::event_kind::rejected:
-        emit("error", {{"code", errc::rejected}, {"message", "from " + ev.peer + ": " + ev.detail}});
-        runtime::log_line(central_name, "rejected frame from " + ev.peer + ": " + ev.detail);
+      }
+      case transport::event_kind::rejected: {
+        const auto who = printable_id(ev.peer);
+        emit("error", {{"code", errc::rejected}, {"message", "from " + who + ": " + ev.detail}});
+        runtime::log_line(central_name, "rejected frame from " + who + ": " + ev.detail);
+        machine_.on_rejected_frame(ev.peer, ev.user_id, ev.detail, now());
         break;
-      case transport::event_kind::send_failed:
-        runtime::log_line(central_name, "send to " + ev.peer + " failed: " + ev.detail);
+      }
+      case transport::event_kind::admitted:
+      case transport::event_kind::refused: {
+        // Which socket the handshake was for: requests or the stream.
+        const std::string detail = std::string(ev.link == links_.publisher ? "stream" : "requests") +
+                                   (ev.detail.empty() ? "" : ": " + ev.detail);
+        machine_.on_admission(ev.kind == transport::event_kind::admitted, ev.user_id, ev.key, ev.address, detail,
+                              now());
         break;
-      default:
+      }
+      case transport::event_kind::send_failed: {
+        runtime::log_line(central_name, "send to " + printable_id(ev.peer) + " failed: " + ev.detail);
         break;
+      }
+      default: {
+        break;
+      }
     }
   }
 
@@ -72,7 +92,10 @@ protected:
     machine_.on_operator(*cmd, now());
   }
 
-  void on_tick(std::int64_t now) override { machine_.on_tick(now); }
+  void on_tick(std::int64_t now) override {
+    follow_store(now);
+    machine_.on_tick(now);
+  }
 
   // A signal or the panel's quit: the same orderly words as the `quit` command.
   void on_quit() override {
@@ -98,13 +121,68 @@ protected:
     for (auto& u : out.take_updates()) {
       links_.net->publish(links_.publisher, "cp", protocol::make(central_name, std::move(u)));
     }
+    // A revoked key stops counting now: the ring refuses its handshakes and
+    // its messages, the transport cuts its open connections.
+    for (const auto& identity : machine_.take_revoked()) {
+      if (links_.ring) {
+        links_.ring->revoke(identity);
+      }
+      links_.net->revoke(identity);
+    }
     if (machine_.quit_requested()) {
       quit_now();
     }
   }
 
 private:
+  // `tools/evnet keys add-cp|add-driver|revoke` write the store while Central
+  // runs: when another connection has committed (SQLite's data_version moved),
+  // take in new CPs and drivers, and bring the admitted keys in line,
+  // revoking at once what the store says is revoked.
+  void follow_store(std::int64_t now) {
+    auto version = db_->data_version();
+    if (!version || *version == data_version_) {
+      return;
+    }
+    const bool first_look = data_version_ < 0;  // the keys main() loaded: nothing new yet
+    data_version_ = *version;
+    machine_.reload_registry(now);
+    if (!links_.ring) {
+      return;
+    }
+    auto keys = db_->admitted_keys();
+    if (!keys) {
+      emit("error", {{"code", keys.err().code}, {"message", keys.err().message}});
+      return;
+    }
+    std::set<std::string> admitted;
+    for (const auto& [key, identity] : *keys) {
+      admitted.insert(identity);
+    }
+    std::vector<std::string> gone;
+    for (const auto& identity : admitted_) {
+      if (admitted.count(identity) == 0) {
+        gone.push_back(identity);
+      }
+    }
+    const auto count = keys->size();
+    links_.ring->replace(std::move(*keys));
+    if (!first_look) {
+      emit("keys", {{"admitted", count}});
+    }
+    for (const auto& identity : admitted) {
+      machine_.readmit(identity);  // a new key after a revocation is heard again
+    }
+    admitted_ = std::move(admitted);
+    for (const auto& identity : gone) {
+      machine_.on_revoked_elsewhere(identity, now);
+    }
+    after_each();
+  }
+
   central_links links_;
+  std::int64_t data_version_ = -1;
+  std::set<std::string> admitted_;  // identities the ring admitted at the last look
   central_settings settings_;
   std::unique_ptr<store::central_store> db_;  // the machine's book: declared before it
   domain::central_machine machine_;

@@ -6,6 +6,7 @@
 // the machine's charge_book.
 
 #include "evnet/domain/network.hpp"
+#include "evnet/security/key_ring.hpp"
 #include "evnet/store/central_store.hpp"
 #include "evnet/transport.hpp"
 
@@ -20,6 +21,9 @@ struct central_links {
   transport::transport* net = nullptr;
   transport::link_id router = 0;    // Monitors, Engines, Drivers (request/reply)
   transport::link_id publisher = 0; // CP table stream (Clone pattern)
+  // The keys the transport admits (null with --insecure): the actor keeps it
+  // in step with the store and with revocations.
+  std::shared_ptr<security::key_ring> ring;
 };
 
 struct central_settings {

@@ -6,15 +6,21 @@
 #include "evnet/domain/registry.hpp"
 #include "evnet/runtime/app_shell.hpp"
 #include "evnet/runtime/cli.hpp"
+#include "evnet/runtime/trust.hpp"
+#include "evnet/security/key_ring.hpp"
+#include "evnet/store/audit_log.hpp"
 #include "evnet/ui/panels.hpp"
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <optional>
 
 namespace {
 
 constexpr const char* usage =
-    "usage: EV_Central <port> [--config FILE] [--db FILE] [--headless] [--log FILE]\n"
+    "usage: EV_Central <port> [--config FILE] [--db FILE] [--keys DIR] [--insecure] [--headless] [--log FILE]\n"
+    "       EV_Central --audit [--db FILE] [--since TIME]\n"
     "\n"
     "  <port>          requests from Monitors, Engines and Drivers (ROUTER); the CP\n"
     "                  stream is published on <port>+1 (PUB)\n"
@@ -22,24 +28,53 @@ constexpr const char* usage =
     "                  the store does not know yet are added\n"
     "  --db FILE       SQLite store (default var/central.db)\n"
     "  --headless      no panel: JSON events on stdout, commands on stdin\n"
-    "                  (list, stop <CP|all>, resume <CP|all>, add <CP> <price> <location>, quit)\n"
-    "  --log FILE      log file (default: stderr when headless, var/central.log otherwise)\n";
+    "                  (list, stop <CP|all>, resume <CP|all>, add <CP> <price> <location>,\n"
+    "                  revoke <CP|driver>, quit)\n"
+    "  --log FILE      log file (default: stderr when headless, var/central.log otherwise)\n"
+    "  --audit         print the audit trail as JSON lines and exit\n"
+    "  --since TIME    with --audit: entries from TIME on (Unix seconds, 2026-11-27 or\n"
+    "                  2026-11-27T13:05:00Z)\n"
+    EVNET_TRUST_USAGE;
 
 int fail(const std::string& text) {
   std::fprintf(stderr, "EV_Central: %s\n", text.c_str());
   return 1;
 }
 
+// EV_Central --audit: the audit trail, read-only, then exit.
+int print_audit(const evnet::runtime::arguments& args) {
+  using namespace evnet;
+  if (!args.positional.empty()) {
+    runtime::exit_usage(usage, "--audit takes no <port>");
+  }
+  std::int64_t since_ms = 0;
+  if (auto since = args.get("since")) {
+    auto parsed = store::parse_since(*since);
+    if (!parsed) {
+      runtime::exit_usage(usage, parsed.err().message);
+    }
+    since_ms = *parsed;
+  }
+  return store::print_audit(args.get("db").value_or("var/central.db"), since_ms, stdout);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   using namespace evnet;
-  auto args = runtime::parse_arguments(argc, argv, {"headless", "help"}, {"config", "db", "log"});
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure", "audit"},
+                                      {"config", "db", "log", "keys", "since"});
   if (!args) {
     runtime::exit_usage(usage, args.err().message);
   }
   if (args->has("help")) {
     runtime::exit_usage(usage);
+  }
+  if (args->has("audit")) {
+    return print_audit(*args);
+  }
+  if (args->has("since")) {
+    runtime::exit_usage(usage, "--since goes with --audit");
   }
   if (args->positional.size() != 1) {
     runtime::exit_usage(usage, "expected exactly one argument: <port>");
@@ -50,6 +85,12 @@ int main(int argc, char** argv) {
   }
   if (*port == 65535) {
     runtime::exit_usage(usage, "<port> must leave room for the stream port <port>+1");
+  }
+  const auto trust = runtime::trust_from(*args);
+  runtime::warn_if_insecure(trust, "EV_Central");
+  std::optional<security::key_pair> own;
+  if (!trust.insecure) {
+    own = runtime::own_pair_or_exit(trust, "EV_Central", security::central_key_name());
   }
   const auto config_path = args->get("config").value_or("config/db.json");
   const auto db_path = args->get("db").value_or("var/central.db");
@@ -73,15 +114,32 @@ int main(int argc, char** argv) {
     return fail(model.err().message);
   }
 
+  // Who may connect: every registered, unrevoked key in the store (kept in
+  // step with it while running: see central_actor).
+  auto ring = std::make_shared<security::key_ring>();
+  if (own) {
+    auto keys = (*db)->admitted_keys();
+    if (!keys) {
+      return fail(keys.err().message);
+    }
+    ring->replace(std::move(*keys));
+  }
+
   runtime::app_shell shell{"central", args->has("headless"), args->get("log").value_or(""),
                            [](caf::actor_system& sys) {
                              return ui::spawn_panel(sys, ui::panel_kind::central, "EV_Central");
                            }};
   transport::options opts;
   opts.sender_name = "central";
+  // Nothing a peer sends Central needs more (a snapshot is only sent).
+  opts.max_frame_size = protocol::max_request_frame_size;
+  if (own) {
+    opts.curve = transport::curve_config{*own, ring};
+  }
   transport::transport net{opts};
   central::central_links links;
   links.net = &net;
+  links.ring = own ? ring : nullptr;
   links.router = net.add_router(runtime::tcp_bind_endpoint(*port));
   links.publisher = net.add_publisher(runtime::tcp_bind_endpoint(static_cast<std::uint16_t>(*port + 1)));
   auto core = central::spawn_central(shell.system(), links, central::central_settings{*port, db_path},

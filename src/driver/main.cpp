@@ -5,13 +5,15 @@
 #include "evnet/domain/registry.hpp"
 #include "evnet/runtime/app_shell.hpp"
 #include "evnet/runtime/cli.hpp"
+#include "evnet/runtime/trust.hpp"
+#include "evnet/text.hpp"
 #include "evnet/ui/panels.hpp"
 
 namespace {
 
 constexpr const char* usage =
     "usage: EV_Driver <central_host> <central_port> <driver_id> [--file FILE] [--duration SECONDS]\n"
-    "                 [--headless] [--log FILE]\n"
+    "                 [--keys DIR] [--insecure] [--headless] [--log FILE]\n"
     "\n"
     "  <central_host> <central_port>  where EV_Central listens\n"
     "  <driver_id>       this driver, as registered in Central (e.g. D1)\n"
@@ -21,13 +23,15 @@ constexpr const char* usage =
     "                    unplugged at the CP)\n"
     "  --headless        no panel: JSON events on stdout, commands on stdin\n"
     "                    (list, charge <CP> [SECONDS], file <PATH>, quit)\n"
-    "  --log FILE        log file (default: stderr when headless, var/driver-<id>.log otherwise)\n";
+    "  --log FILE        log file (default: stderr when headless, var/driver-<id>.log otherwise)\n"
+    EVNET_TRUST_USAGE;
 
 } // namespace
 
 int main(int argc, char** argv) {
   using namespace evnet;
-  auto args = runtime::parse_arguments(argc, argv, {"headless", "help"}, {"file", "duration", "log"});
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure"},
+                                      {"file", "duration", "log", "keys"});
   if (!args) {
     runtime::exit_usage(usage, args.err().message);
   }
@@ -45,8 +49,8 @@ int main(int argc, char** argv) {
   if (*port == 65535) {
     runtime::exit_usage(usage, "<central_port> must leave room for the stream port <central_port>+1");
   }
-  if (!domain::valid_id(pos[2])) {
-    runtime::exit_usage(usage, "<driver_id> must be 1 to 64 printable characters without spaces");
+  if (!is_safe_id(pos[2])) {
+    runtime::exit_usage(usage, "<driver_id> must be 1 to 64 letters, digits, '-', '_' or '.'");
   }
   driver::driver_settings settings;
   settings.driver_id = pos[2];
@@ -59,6 +63,15 @@ int main(int argc, char** argv) {
     settings.default_duration_s = *seconds;
   }
   const std::string name = "driver-" + settings.driver_id;
+  const auto trust = runtime::trust_from(*args);
+  runtime::warn_if_insecure(trust, "EV_Driver");
+  std::optional<transport::curve_config> curve;
+  std::string central_key;
+  if (!trust.insecure) {
+    curve = transport::curve_config{
+        runtime::own_pair_or_exit(trust, "EV_Driver", security::driver_key_name(settings.driver_id)), nullptr};
+    central_key = runtime::public_key_or_exit(trust, "EV_Driver", security::central_key_name());
+  }
 
   runtime::app_shell shell{name, args->has("headless"), args->get("log").value_or(""),
                            [](caf::actor_system& sys) {
@@ -66,12 +79,15 @@ int main(int argc, char** argv) {
                            }};
   transport::options opts;
   opts.sender_name = "driver:" + settings.driver_id;
+  opts.curve = std::move(curve);
   transport::transport net{opts};
   driver::driver_links links;
   links.net = &net;
   links.central_address = pos[0] + ":" + pos[1];
-  links.central = net.add_dealer(runtime::tcp_endpoint(pos[0], *port), "driver:" + settings.driver_id);
-  links.stream = net.add_subscriber(runtime::tcp_endpoint(pos[0], static_cast<std::uint16_t>(*port + 1)), "cp");
+  links.central = net.add_dealer(runtime::tcp_endpoint(pos[0], *port), "driver:" + settings.driver_id,
+                                 central_key);
+  links.stream =
+      net.add_subscriber(runtime::tcp_endpoint(pos[0], static_cast<std::uint16_t>(*port + 1)), "cp", central_key);
   auto core = driver::spawn_driver(shell.system(), links, std::move(settings), shell.view());
   return shell.run(core, net);
 }

@@ -4,6 +4,7 @@
 #include "evnet/domain/engine_machine.hpp"
 #include "evnet/runtime/core_actor.hpp"
 #include "evnet/runtime/log.hpp"
+#include "evnet/text.hpp"
 
 #include <chrono>
 #include <string>
@@ -21,7 +22,7 @@ public:
       : runtime::core_actor(cfg, std::move(view), std::chrono::milliseconds{domain::engine_machine::tick_ms}),
         links_(std::move(links)),
         db_(std::move(db)),
-        machine_(domain::engine_setup{links_.listen_port, links_.central_address}, *db_, now()) {}
+        machine_(domain::engine_setup{links_.listen_port, links_.central_address, links_.cp_id}, *db_, now()) {}
 
 protected:
   void on_inbound(transport::inbound& in) override {
@@ -46,6 +47,11 @@ protected:
       machine_.on_monitor_gone(ev.peer, now());
     } else if (ev.kind == transport::event_kind::rejected) {
       machine_.on_rejected(ev.detail, now());
+    } else if (ev.kind == transport::event_kind::refused) {
+      // Only this CP's own key is admitted on the Monitor's port; anyone
+      // else is refused at the handshake (rate-limited by the transport).
+      emit("refused", {{"address", ev.address}, {"key", ev.key}, {"reason", ev.detail}});
+      runtime::log_line(machine_.sender(), "refused a connection from " + printable_id(ev.address) + ": " + ev.detail);
     }
   }
 

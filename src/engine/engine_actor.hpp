@@ -22,6 +22,7 @@ struct engine_links {
   transport::link_id central = 0;         // DEALER to Central
   std::string central_address;            // "host:port", for messages
   std::uint16_t listen_port = 0;
+  std::string cp_id;  // --cp: the only CP this Engine may be (empty with --insecure: learnt from the Monitor)
 };
 
 // `db` is the machine's ledger; the actor owns it.

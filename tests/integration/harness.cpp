@@ -1,5 +1,8 @@
 #include "harness.hpp"
 
+#include "evnet/security/keys.hpp"
+#include "evnet/store/central_store.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
@@ -21,11 +24,14 @@ namespace evnet::testing {
 std::string program_path(const std::string& name) {
   const char* root = std::getenv("EVNET_BUILD_ROOT");
   std::string base = root != nullptr ? root : ".";
-  static const std::vector<std::pair<std::string, std::string>> dirs = {
-      {"EV_Central", "central"}, {"EV_CP_E", "engine"}, {"EV_CP_M", "monitor"}, {"EV_Driver", "driver"}};
+  static const std::vector<std::pair<std::string, std::string>> dirs = {{"EV_Central", "src/central"},
+                                                                         {"EV_CP_E", "src/engine"},
+                                                                         {"EV_CP_M", "src/monitor"},
+                                                                         {"EV_Driver", "src/driver"},
+                                                                         {"evnet_keys", "tools"}};
   for (const auto& [prog, dir] : dirs) {
     if (prog == name) {
-      return base + "/src/" + dir + "/" + prog;
+      return base + "/" + dir + "/" + prog;
     }
   }
   return name;
@@ -428,8 +434,58 @@ network::network(std::vector<cp_spec> cps, std::vector<std::string> drivers)
   for (const auto& d : drivers) {
     driver_rows.push_back(json::object{{"id", d}, {"name", "Driver " + d}});
   }
-  std::ofstream out{dir_.file("db.json")};
-  out << json::dump(json::object{{"cps", std::move(cp_rows)}, {"drivers", std::move(driver_rows)}});
+  {
+    std::ofstream out{dir_.file("db.json")};
+    out << json::dump(json::object{{"cps", std::move(cp_rows)}, {"drivers", std::move(driver_rows)}});
+  }
+  // Every test runs with CURVE on: a key pair for Central and for every CP
+  // and driver, registered in the store Central will open.
+  auto made = run_to_end({program_path("evnet_keys"), "init", "--keys", keys_dir(), "--db", dir_.file("central.db"),
+                          "--config", dir_.file("db.json")},
+                         60s);
+  if (made.exit_code != 0) {
+    throw std::runtime_error("evnet_keys init failed: " + made.err + made.out);
+  }
+}
+
+void network::register_unlisted_key(const std::string& kind, const std::string& id) const {
+  auto pair = security::generate_pair();
+  const auto name = kind == "cp" ? security::cp_key_name(id) : security::driver_key_name(id);
+  if (!pair || !security::save_pair(keys_dir(), name, *pair)) {
+    throw std::runtime_error("cannot make a key pair for " + id);
+  }
+  auto db = store::central_store::open(dir_.file("central.db"));
+  if (!db) {
+    throw std::runtime_error(db.err().message);
+  }
+  if (auto st = (*db)->register_key(kind, id, pair->public_key,
+                                    domain::audit_entry{now_ms(), "test", "register", {{"id", id}}, "ok"});
+      !st) {
+    throw std::runtime_error(st.err().message);
+  }
+}
+
+std::string network::keys_dir() const {
+  return dir_.file("keys");
+}
+
+std::vector<std::string> network::with_keys(std::vector<std::string> argv) const {
+  argv.push_back("--keys");
+  argv.push_back(keys_dir());
+  return argv;
+}
+
+void network::add_key(const std::string& kind, const std::string& id, std::vector<std::string> extra) const {
+  std::vector<std::string> argv{program_path("evnet_keys"), "add-" + kind, id};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const auto& a : std::vector<std::string>{"--keys", keys_dir(), "--db", dir_.file("central.db"), "--config",
+                                                dir_.file("db.json")}) {
+    argv.push_back(a);
+  }
+  auto r = run_to_end(argv, 60s);
+  if (r.exit_code != 0) {
+    throw std::runtime_error("evnet_keys add-" + kind + " " + id + " failed: " + r.err + r.out);
+  }
 }
 
 network::~network() {
@@ -457,8 +513,8 @@ process& network::start_central() {
     retired_.push_back(std::move(central_));
   }
   central_ = std::make_unique<process>(
-      "central", std::vector<std::string>{program_path("EV_Central"), std::to_string(central_port_), "--headless",
-                                          "--config", dir_.file("db.json"), "--db", dir_.file("central.db")});
+      "central", with_keys({program_path("EV_Central"), std::to_string(central_port_), "--headless", "--config",
+                                dir_.file("db.json"), "--db", dir_.file("central.db")}));
   central_->expect(event_is("started"), 15s, "started");
   return *central_;
 }
@@ -514,10 +570,9 @@ process& network::start_engine(const std::string& cp_id) {
   const auto port = engine_port(cp_id);
   put(engines_, cp_id,
       std::make_unique<process>("engine-" + cp_id,
-                                std::vector<std::string>{program_path("EV_CP_E"), "127.0.0.1",
-                                                         std::to_string(central_port_), "--listen",
-                                                         std::to_string(port), "--headless", "--store",
-                                                         dir_.file("engine-" + cp_id + ".db")}),
+                                with_keys({program_path("EV_CP_E"), "127.0.0.1", std::to_string(central_port_),
+                                           "--cp", cp_id, "--listen", std::to_string(port), "--headless",
+                                           "--store", dir_.file("engine-" + cp_id + ".db")})),
       retired_);
   auto& e = engine(cp_id);
   e.expect(event_is("started"), 15s, "started");
@@ -536,8 +591,8 @@ process& network::start_monitor(const std::string& cp_id, const std::vector<std:
 }
 
 std::vector<std::string> network::monitor_argv(const std::string& engine_cp, const std::string& claimed_id) const {
-  return {program_path("EV_CP_M"), "127.0.0.1", std::to_string(engine_port(engine_cp)), "127.0.0.1",
-          std::to_string(central_port_), claimed_id, "--headless"};
+  return with_keys({program_path("EV_CP_M"), "127.0.0.1", std::to_string(engine_port(engine_cp)), "127.0.0.1",
+                    std::to_string(central_port_), claimed_id, "--headless"});
 }
 
 process& network::start_cp(const std::string& cp_id) {
@@ -548,8 +603,8 @@ process& network::start_cp(const std::string& cp_id) {
 }
 
 process& network::start_driver(const std::string& driver_id, std::vector<std::string> extra) {
-  std::vector<std::string> argv{program_path("EV_Driver"), "127.0.0.1", std::to_string(central_port_), driver_id,
-                                "--headless"};
+  auto argv = with_keys({program_path("EV_Driver"), "127.0.0.1", std::to_string(central_port_), driver_id,
+                         "--headless"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   drivers_.push_back(std::make_unique<process>("driver-" + driver_id, argv));
   auto& d = *drivers_.back();

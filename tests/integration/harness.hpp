@@ -157,6 +157,19 @@ public:
   // Every process replaced by a restart, oldest first.
   const std::vector<std::unique_ptr<process>>& retired() const { return retired_; }
 
+  // The test network's key directory (tools/evnet keys init made it), and
+  // argv with "--keys DIR" appended, for programs a test starts by hand.
+  std::string keys_dir() const;
+  std::vector<std::string> with_keys(std::vector<std::string> argv) const;
+  // `evnet_keys add-<kind> ID extra...` on this network's store and keys
+  // (kind "cp" or "driver"); throws when it fails.
+  void add_key(const std::string& kind, const std::string& id, std::vector<std::string> extra = {}) const;
+  // A key pair for `id` (kind "cp" or "driver") registered in the store
+  // although the registry has no such CP or driver: what a CP removed from
+  // the registry would hold. Its holder is admitted by CURVE, then denied by
+  // Central's rules. Central takes it in within a second if it runs.
+  void register_unlisted_key(const std::string& kind, const std::string& id) const;
+
   std::uint16_t central_port() const { return central_port_; }
   std::uint16_t engine_port(const std::string& cp_id) const;
   const temp_dir& dir() const { return dir_; }

@@ -82,7 +82,11 @@ BOOST_AUTO_TEST_CASE(unknown_cp_is_denied_everywhere) {
   network net{three_cps()};
   net.start_central();
   net.start_engine("ALC1");
-  // A Monitor claiming an id the registry does not know is denied with a reason.
+  // A Monitor claiming an id the registry does not know is denied with a
+  // reason (it holds a registered key for that id: without one it would be
+  // refused before it could say anything, see test_trust).
+  net.register_unlisted_key("cp", "XXX9");
+  net.central().expect(event_is("keys"), 10s, "Central takes in the new key");
   evnet::testing::process rogue{"monitor-XXX9", net.monitor_argv("ALC1", "XXX9")};
   auto denied = rogue.expect(event_is("auth", {{"ok", false}}), 15s, "auth denied");
   BOOST_TEST(str(denied, "reason").find("XXX9") != std::string::npos);
