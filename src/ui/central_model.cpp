@@ -106,6 +106,12 @@ void central_model::apply(const json::value& ev) {
     messages_.push(ts, std::move(text), kind);
   } else if (name == "error") {
     messages_.push(ts, "error: " + field::text(ev, "message", field::text(ev, "code")), tone::bad);
+  } else if (name == "refused") {
+    // A key that may not connect or a message its key may not send (both
+    // already escaped by Central; shown at most once a second per peer).
+    const std::string who = field::text(ev, "identity").empty() ? field::text(ev, "peer") : field::text(ev, "identity");
+    messages_.push(ts, "refused " + field::text(ev, "type") + " from " + who + ": " + field::text(ev, "reason"),
+                   tone::bad);
   }
 }
 
@@ -217,6 +223,10 @@ std::optional<std::string> central_model::on_key(int key, std::int64_t now_ms) {
       order_.reset();
       form_ = form("ADD", {{"New CP id", ""}, {"Price EUR/kWh", "0.40"}, {"Location", ""}});
       break;
+    case 'k':
+      order_.reset();
+      form_ = form("REVOKE", {{"Revoke the key of (CP or driver id)", selected_}});
+      break;
     case '/':
     case 'g':
       order_.reset();
@@ -254,6 +264,13 @@ std::optional<std::string> central_model::finish_form(std::int64_t now_ms) {
     }
     selected_ = v[0];
     return std::nullopt;
+  }
+  if (action == "REVOKE") {
+    if (!is_single_word(v[0])) {
+      messages_.push(now_ms, "revoke: give one CP or driver id", tone::bad);
+      return std::nullopt;
+    }
+    return sent("revoke " + v[0], now_ms);
   }
   if (action == "ADD") {
     if (!is_single_word(v[0])) {

@@ -15,7 +15,7 @@ constexpr int tile_height = 5;
 constexpr int tile_gap = 1;
 
 constexpr std::string_view help =
-    "arrows:move  s:STOP  r:RESUME  S/R:all  a:add CP  /:find  l:list  q:quit";
+    "arrows:move  s:STOP  r:RESUME  S/R:all  a:add CP  k:revoke  /:find  q:quit";
 constexpr std::string_view short_help = "s:STOP r:RESUME S/R:all a:add q:quit";
 
 void draw_tile(terminal& t, const cp_view& cp, bool selected, int y, int x, int w, int h) {

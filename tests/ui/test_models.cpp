@@ -292,6 +292,21 @@ BOOST_AUTO_TEST_CASE(register_a_cp_with_id_price_and_location) {
   BOOST_TEST(line.value() == "add ALC9 0.40 Calle Mayor 1, Alicante");
 }
 
+BOOST_AUTO_TEST_CASE(revoke_asks_for_an_id_and_suggests_the_selected_cp) {
+  central_model m = central_with({"ALC1"});
+  BOOST_TEST(!m.on_key('k', 0));
+  BOOST_TEST(m.prompt().active());
+  BOOST_TEST(m.on_key(keys::enter, 0).value() == "revoke ALC1");
+}
+
+BOOST_AUTO_TEST_CASE(a_refusal_is_shown_in_the_messages) {
+  central_model m = central_with({"ALC1"});
+  m.apply(event("refused", {{"peer", "0x00ff"}, {"identity", "cp:ALC2"}, {"type", "charge_finished"},
+                            {"reason", "the key of CP ALC2 may not speak for CP ALC1"}}));
+  BOOST_TEST(m.messages().back().text ==
+             "refused charge_finished from cp:ALC2: the key of CP ALC2 may not speak for CP ALC1");
+}
+
 BOOST_AUTO_TEST_CASE(register_rejects_a_bad_price_without_sending) {
   central_model m;
   m.on_key('a', 0);

@@ -24,6 +24,7 @@ central_bin="$build/src/central/EV_Central"
 engine_bin="$build/src/engine/EV_CP_E"
 monitor_bin="$build/src/monitor/EV_CP_M"
 driver_bin="$build/src/driver/EV_Driver"
+keys_bin="$build/tools/evnet_keys"
 config="$source_root/config/db.json"
 
 socket="evnet-test-$$"
@@ -204,8 +205,9 @@ engine_ready() {
 
 start_cp() {  # ID ENGINE_PORT CENTRAL_PORT: Engine and Monitor, both headless
   local id="$1" eport="$2" port="$3"
-  start_headless "engine-$id" /dev/null "$engine_bin" 127.0.0.1 "$port" --listen "$eport" --store "$work/engine-$id.db"
-  start_headless "monitor-$id" /dev/null "$monitor_bin" 127.0.0.1 "$eport" 127.0.0.1 "$port" "$id"
+  start_headless "engine-$id" /dev/null "$engine_bin" 127.0.0.1 "$port" --cp "$id" --listen "$eport" \
+    --store "$work/engine-$id.db" --keys "$work/keys"
+  start_headless "monitor-$id" /dev/null "$monitor_bin" 127.0.0.1 "$eport" 127.0.0.1 "$port" "$id" --keys "$work/keys"
 }
 
 # A command channel kept open for the whole test: a reader never sees EOF.
@@ -226,9 +228,16 @@ panel() {  # NAME WIDTH HEIGHT COMMAND...: a panel in its own tmux session
 
 require_binaries() {
   local b
-  for b in "$central_bin" "$engine_bin" "$monitor_bin" "$driver_bin"; do
+  for b in "$central_bin" "$engine_bin" "$monitor_bin" "$driver_bin" "$keys_bin"; do
     [ -x "$b" ] || fail "missing $b (build the tree first)"
   done
+}
+
+# Every program runs with CURVE: the keys of config/db.json in $work/keys,
+# registered in the store Central opens.
+make_keys() {
+  "$keys_bin" init --keys "$work/keys" --db "$work/central.db" --config "$config" >"$work/keys.out" 2>&1 ||
+    fail "evnet_keys init failed: $(cat "$work/keys.out")"
 }
 
 # ---- cases -------------------------------------------------------------------
@@ -238,7 +247,8 @@ require_binaries() {
 case_central_charge_and_stop() {
   local port
   port="$(pick_ports)" || fail "no free ports"
-  panel central 100 30 "$central_bin" "$port" --config "$config" --db "$work/central.db" --log "$work/central.log"
+  panel central 100 30 "$central_bin" "$port" --config "$config" --db "$work/central.db" --log "$work/central.log" \
+    --keys "$work/keys"
   wait_for 20 "the console lists ALC1" screen_has central 'ALC1' || fail "no tile for ALC1"
   start_cp ALC1 $((port + 100)) "$port"
   wait_for 30 "ALC1 green (ACTIVE)" colour_is central 'C/ Italia 5' "$green" || fail "ALC1 never turned green"
@@ -246,7 +256,7 @@ case_central_charge_and_stop() {
 
   local driver_fd
   open_fifo driver driver_fd
-  start_headless driver "$work/driver.in" "$driver_bin" 127.0.0.1 "$port" D1
+  start_headless driver "$work/driver.in" "$driver_bin" 127.0.0.1 "$port" D1 --keys "$work/keys"
   wait_for 20 "the driver connected" file_has "$work/driver.out" '"status":"connected"' || fail "driver not connected"
   echo "charge ALC1 60" >&"$driver_fd"
 
@@ -285,13 +295,13 @@ case_central_charge_and_stop() {
 case_driver_charge_and_ticket() {
   local port
   port="$(pick_ports)" || fail "no free ports"
-  start_headless central /dev/null "$central_bin" "$port" --config "$config" --db "$work/central.db"
+  start_headless central /dev/null "$central_bin" "$port" --config "$config" --db "$work/central.db" --keys "$work/keys"
   start_cp ALC1 $((port + 100)) "$port"
   wait_for 30 "ALC1 ACTIVE at Central" file_has "$work/central.out" '"cp":"ALC1".*"state":"ACTIVE"' ||
     fail "ALC1 never ACTIVE"
   engine_ready ALC1
 
-  panel driver 80 24 "$driver_bin" 127.0.0.1 "$port" D1 --log "$work/driver.log"
+  panel driver 80 24 "$driver_bin" 127.0.0.1 "$port" D1 --log "$work/driver.log" --keys "$work/keys"
   wait_for 20 "the CP list" screen_has driver 'ALC1 +Active' || fail "no CP list"
   colour_at driver ' ALC1 ' | grep -q 'fg=32 ' || fail "ALC1 row not green: $(colour_at driver ' ALC1 ')"
 
@@ -317,9 +327,10 @@ case_engine_fault() {
   local port eport
   port="$(pick_ports)" || fail "no free ports"
   eport=$((port + 100))
-  start_headless central /dev/null "$central_bin" "$port" --config "$config" --db "$work/central.db"
-  panel engine 80 24 "$engine_bin" 127.0.0.1 "$port" --listen "$eport" --store "$work/engine.db" --log "$work/engine.log"
-  start_headless monitor /dev/null "$monitor_bin" 127.0.0.1 "$eport" 127.0.0.1 "$port" ALC1
+  start_headless central /dev/null "$central_bin" "$port" --config "$config" --db "$work/central.db" --keys "$work/keys"
+  panel engine 80 24 "$engine_bin" 127.0.0.1 "$port" --cp ALC1 --listen "$eport" --store "$work/engine.db" \
+    --log "$work/engine.log" --keys "$work/keys"
+  start_headless monitor /dev/null "$monitor_bin" 127.0.0.1 "$eport" 127.0.0.1 "$port" ALC1 --keys "$work/keys"
   wait_for 30 "ALC1 ACTIVE at Central" file_has "$work/central.out" '"cp":"ALC1".*"state":"ACTIVE"' ||
     fail "ALC1 never ACTIVE"
   wait_for 30 "the Engine configured" screen_has engine 'ALC1 +Active' || fail "engine status line"
@@ -373,6 +384,7 @@ case_launcher() {
 }
 
 require_binaries
+make_keys
 case "$case_name" in
   central_charge_and_stop) case_central_charge_and_stop ;;
   driver_charge_and_ticket) case_driver_charge_and_ticket ;;
