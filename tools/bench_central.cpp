@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <signal.h>
 #include <sstream>
@@ -117,6 +118,7 @@ struct figures {
   double p99_ms = 0.0;
   double max_ms = 0.0;
   int refused = 0;
+  std::map<std::string, int> refusals;  // reason -> how many
   bool ok = false;
 };
 
@@ -280,7 +282,21 @@ figures run_scenario(const settings& cfg, bool curve) {
   const auto start = clock_type::now();
   auto last_auth = clock_type::now() - std::chrono::seconds(10);
   auto last_status = clock_type::now();
+  // Every authenticated Monitor reports its Engine's health each second, as
+  // a real one does (and so stays known to Central while the others are
+  // still authenticating).
+  auto report_status = [&] {
+    if (clock_type::now() - last_status >= std::chrono::seconds(1)) {
+      last_status = clock_type::now();
+      for (auto& m : monitors) {
+        if (m.authenticated) {
+          send(m.socket, "bench", protocol::cp_status{m.cp_id, true, ""});
+        }
+      }
+    }
+  };
   while (authenticated < cps && clock_type::now() - start < std::chrono::seconds(120)) {
+    report_status();
     if (clock_type::now() - last_auth > std::chrono::seconds(2)) {
       last_auth = clock_type::now();
       for (auto& m : monitors) {
@@ -297,15 +313,6 @@ figures run_scenario(const settings& cfg, bool curve) {
                 cps);
     return out;
   }
-
-  auto report_status = [&] {
-    if (clock_type::now() - last_status >= std::chrono::seconds(1)) {
-      last_status = clock_type::now();
-      for (auto& m : monitors) {
-        send(m.socket, "bench", protocol::cp_status{m.cp_id, true, ""});
-      }
-    }
-  };
 
   // Steady state: N status reports per second, measured over `seconds`.
   const long ticks_before = cpu_ticks(central.pid);
@@ -337,7 +344,11 @@ figures run_scenario(const settings& cfg, bool curve) {
       for (const auto& m : driver_inbox) {
         if (m.is<protocol::charge_reply>() && m.as<protocol::charge_reply>().request_id == request_id) {
           answered = true;
-          refused += m.as<protocol::charge_reply>().ok ? 0 : 1;
+          const auto& reply = m.as<protocol::charge_reply>();
+          if (!reply.ok) {
+            ++refused;
+            ++out.refusals[reply.reason];
+          }
         }
       }
     }
@@ -392,5 +403,10 @@ int main(int argc, char** argv) {
   std::printf("  request round trip p99 (ms)  %12.2f %12.2f\n", plain.p99_ms, curve.p99_ms);
   std::printf("  request round trip max (ms)  %12.2f %12.2f\n", plain.max_ms, curve.max_ms);
   std::printf("  requests refused             %12d %12d\n", plain.refused, curve.refused);
+  for (const auto* f : {&plain, &curve}) {
+    for (const auto& [reason, n] : f->refusals) {
+      std::printf("    %s: %d x %s\n", f == &plain ? "--insecure" : "CURVE", n, reason.c_str());
+    }
+  }
   return 0;
 }
