@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE domain_central_machine
 #include <boost/test/unit_test.hpp>
 
+#include "central_rig.hpp"
 #include "evnet/domain/central_machine.hpp"
 
 #include <string>
@@ -19,21 +20,10 @@ namespace protocol = evnet::protocol;
 
 namespace {
 
-const domain::seed registry{
-    {{"ALC1", "C/ Italia 5, Alicante", 0.35}, {"MAD1", "Gran Via 31, Madrid", 0.45}},
-    {{"D1", "Ana"}, {"D2", "Luis"}},
-};
-
 // A Central machine on simulated time with ALC1 (Monitor "m1", Engine
-// "e1"), MAD1 (Monitor "m2", Engine "e2") and drivers D1 ("d1"), D2 ("d2").
-struct fixture {
-  memory_book book{registry};
-  std::unique_ptr<central_machine> central;
-  std::int64_t now = 1'000'000;
-  std::vector<domain::outgoing> sent;
-  std::vector<protocol::cp_update> updates;
-  std::vector<domain::notice> notices;
-
+// "e1"), MAD1 (Monitor "m2", Engine "e2") and drivers D1 ("d1"), D2 ("d2"),
+// all speaking with CURVE off (claims trusted).
+struct fixture : evnet::testing::central_rig {
   fixture() {
     boot();
     tell("m1", protocol::cp_auth{"ALC1"});
@@ -47,37 +37,9 @@ struct fixture {
     drain();
   }
 
-  // A new machine over the same book (a Central restart).
-  void boot(std::uint64_t first_seq = 1000) {
-    auto model = domain::load_network(book);
-    BOOST_REQUIRE(model.ok());
-    central = std::make_unique<central_machine>(book, std::move(*model), first_seq);
-    central->start(now);
-    collect();
-  }
-
-  void collect() {
-    for (auto& s : central->out().take_sends()) {
-      sent.push_back(std::move(s));
-    }
-    for (auto& u : central->out().take_updates()) {
-      updates.push_back(std::move(u));
-    }
-    for (auto& n : central->out().take_notices()) {
-      notices.push_back(std::move(n));
-    }
-  }
-  void drain() {
-    collect();
-    sent.clear();
-    updates.clear();
-    notices.clear();
-  }
-
   template <class T>
   void tell(const std::string& peer, T body, std::uint64_t corr = 0) {
-    central->on_message(peer, protocol::make("test", std::move(body), corr), now);
-    collect();
+    tell_as(peer, "", std::move(body), corr);
   }
   void gone(const std::string& peer) {
     central->on_peer_gone(peer, now);
@@ -91,26 +53,7 @@ struct fixture {
     central->on_operator(cmd, now);
     collect();
   }
-  // Advances simulated time second by second, ticking like the actor.
-  void pass(std::int64_t ms) {
-    for (std::int64_t t = 0; t < ms; t += 1000) {
-      now += std::min<std::int64_t>(1000, ms - t);
-      central->on_tick(now);
-      collect();
-    }
-  }
 
-  // What was sent to `peer` of type T since the last drain.
-  template <class T>
-  std::vector<T> to(const std::string& peer) const {
-    std::vector<T> out;
-    for (const auto& s : sent) {
-      if (s.to == peer && std::holds_alternative<T>(s.body)) {
-        out.push_back(std::get<T>(s.body));
-      }
-    }
-    return out;
-  }
   template <class T>
   std::vector<std::uint64_t> correlations_to(const std::string& peer) const {
     std::vector<std::uint64_t> out;

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "evnet/domain/billing.hpp"
+#include "central_rig.hpp"
 #include "evnet/domain/central_machine.hpp"
 
 #include <memory>
@@ -24,26 +25,11 @@ namespace protocol = evnet::protocol;
 
 namespace {
 
-const domain::seed registry{
-    {{"ALC1", "C/ Italia 5, Alicante", 0.35}, {"MAD1", "Gran Via 31, Madrid", 0.45}},
-    {{"D1", "Ana"}, {"D2", "Luis"}},
-};
-
 // ALC1 (Monitor "m1", Engine "e1", key cp:ALC1), MAD1 ("m2", "e2", key
 // cp:MAD1), drivers D1 ("d1", key driver:D1) and D2 ("d2", key driver:D2).
-struct fixture {
-  memory_book book{registry};
-  std::unique_ptr<central_machine> central;
-  std::int64_t now = 1'000'000;
-  std::vector<domain::outgoing> sent;
-  std::vector<protocol::cp_update> updates;
-  std::vector<domain::notice> notices;
-
+struct fixture : evnet::testing::central_rig {
   fixture() {
-    auto model = domain::load_network(book);
-    BOOST_REQUIRE(model.ok());
-    central = std::make_unique<central_machine>(book, std::move(*model), 1000);
-    central->start(now);
+    boot();
     tell("m1", "cp:ALC1", protocol::cp_auth{"ALC1"});
     tell("e1", "cp:ALC1", protocol::engine_hello{"ALC1"});
     tell("m2", "cp:MAD1", protocol::cp_auth{"MAD1"});
@@ -59,28 +45,9 @@ struct fixture {
     drain();
   }
 
-  void collect() {
-    for (auto& s : central->out().take_sends()) {
-      sent.push_back(std::move(s));
-    }
-    for (auto& u : central->out().take_updates()) {
-      updates.push_back(std::move(u));
-    }
-    for (auto& n : central->out().take_notices()) {
-      notices.push_back(std::move(n));
-    }
-  }
-  void drain() {
-    collect();
-    sent.clear();
-    updates.clear();
-    notices.clear();
-  }
-
   template <class T>
   void tell(const std::string& peer, const std::string& user, T body, std::uint64_t corr = 0) {
-    central->on_message(peer, user, protocol::make("test", std::move(body), corr), now);
-    collect();
+    tell_as(peer, user, std::move(body), corr);
   }
   void op(operator_verb verb, const std::string& target, cp_order o = cp_order::stop) {
     operator_command cmd;
@@ -90,33 +57,7 @@ struct fixture {
     central->on_operator(cmd, now);
     collect();
   }
-  void pass(std::int64_t ms) {
-    for (std::int64_t t = 0; t < ms; t += 1000) {
-      now += std::min<std::int64_t>(1000, ms - t);
-      central->on_tick(now);
-      collect();
-    }
-  }
 
-  template <class T>
-  std::vector<T> to(const std::string& peer) const {
-    std::vector<T> out;
-    for (const auto& s : sent) {
-      if (s.to == peer && std::holds_alternative<T>(s.body)) {
-        out.push_back(std::get<T>(s.body));
-      }
-    }
-    return out;
-  }
-  std::vector<domain::notice> events(const std::string& name) const {
-    std::vector<domain::notice> out;
-    for (const auto& n : notices) {
-      if (n.name == name) {
-        out.push_back(n);
-      }
-    }
-    return out;
-  }
   static std::string text(const domain::notice& n, const std::string& key) {
     const auto it = n.fields.find(key);
     return it != n.fields.end() && it->second.is_string() ? it->second.get<std::string>() : std::string{};
