@@ -792,6 +792,9 @@ void central_machine::on_ticket_ack(const std::string& peer, const std::string& 
     return store_error(st.err());  // still owed: resent, acknowledged again
   }
   tickets_.settle(a.cp_id, a.charge_id);
+  // The operator (and a script) can tell a ticket the driver holds from one
+  // still owed.
+  out_.notify("delivered", {{"cp", a.cp_id}, {"charge_id", a.charge_id}, {"driver", driver_id}});
 }
 
 // ---- operator orders --------------------------------------------------------------------
