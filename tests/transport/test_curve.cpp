@@ -44,18 +44,7 @@ tr::options curve_options(std::string name, const sec::key_pair& own, std::share
 }
 
 // An echo server (see harness) with the given options.
-struct server {
-  explicit server(int port, tr::options o) : t(std::move(o)) {
-    link = t.add_router(endpoint(port));
-    sink.attach(&t, link);
-    auto st = t.start(sink);
-    BOOST_REQUIRE_MESSAGE(st.ok(), (st.ok() ? std::string{} : st.err().message));
-  }
-
-  echo_sink sink;
-  tr::transport t;
-  tr::link_id link = 0;
-};
+using server = echo_server;
 
 struct curve_client {
   curve_client(int port, const std::string& prefix, const sec::key_pair& own, const std::string& server_key)
