@@ -391,11 +391,15 @@ struct snapshot_request : empty_body {
 };
 
 // Central -> Driver: the whole table as of stream sequence `seq`.
+// `stream_port` is the TCP port of Central's PUB stream (on the host the
+// client reached Central at); 0 means unknown (an older Central). Clients
+// learn the port here instead of assuming one.
 struct snapshot {
   static constexpr std::string_view name = "snapshot";
   std::uint64_t seq = 0;
   std::vector<cp_info> cps;
-  MSGPACK_DEFINE_MAP(seq, cps)
+  std::uint32_t stream_port = 0;
+  MSGPACK_DEFINE_MAP(seq, cps, stream_port)
 };
 
 // Central PUB stream (topic "cp"): one CP changed. Sequence numbers are
@@ -405,6 +409,17 @@ struct cp_update {
   std::uint64_t seq = 0;
   cp_info cp;
   MSGPACK_DEFINE_MAP(seq, cp)
+};
+
+// Central PUB stream (topic "cp"), once a second: the Clone pattern's HUGZ.
+// `seq` is the sequence number of the last cp_update published (not a new
+// one). A subscriber that applied less has lost updates and asks for a
+// snapshot; one that hears nothing on the stream for a few seconds
+// resubscribes.
+struct stream_heartbeat {
+  static constexpr std::string_view name = "stream_heartbeat";
+  std::uint64_t seq = 0;
+  MSGPACK_DEFINE_MAP(seq)
 };
 
 // Driver (or Monitor, for a charge started at the CP) -> Central.
@@ -469,7 +484,7 @@ using body = std::variant<heartbeat, error_reply, ack, cp_auth, cp_auth_reply, c
                           engine_configure, health_check, health_reply, authorize_request, authorize_reply,
                           authorize_decision, decision_ack, engine_hello, telemetry, charge_finished, record_ack, driver_hello, snapshot_request,
                           snapshot, cp_update, charge_request, charge_reply, progress, charge_interrupted, ticket,
-                          ticket_ack>;
+                          ticket_ack, stream_heartbeat>;
 
 // A decoded message: envelope fields plus a typed body.
 struct message {
@@ -504,6 +519,12 @@ std::string encode(const message& m);
 // "bad_version", "unknown_type", "invalid_field" (a field out of range).
 result<message> decode(const void* data, std::size_t size);
 inline result<message> decode(std::string_view frame) { return decode(frame.data(), frame.size()); }
+
+// True when `frame` is, by a byte check of its first fields, a `heartbeat`
+// of this version as encode() writes it: [1, "heartbeat", ...] in a small
+// frame. No decode, no allocation: the transport answers liveness traffic
+// with it. A heartbeat encoded otherwise is still one for decode().
+bool is_heartbeat_frame(const void* data, std::size_t size) noexcept;
 
 // Names of all message types, for diagnostics and the fuzz corpus.
 std::vector<std::string_view> type_names();

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <optional>
@@ -209,6 +210,9 @@ void check(checker& c, const record_ack& v) {
 void check(checker& c, const driver_hello& v) { c.id("driver_id", v.driver_id); }
 
 void check(checker& c, const snapshot& v) {
+  if (v.stream_port > 65535) {
+    c.fail("stream_port", "is " + std::to_string(v.stream_port) + ", not a TCP port");
+  }
   // The unpack limit already bounds arrays; this keeps the rule explicit
   // should the limits ever be loosened.
   if (v.cps.size() > max_cps_in_snapshot) {
@@ -224,6 +228,8 @@ void check(checker& c, const snapshot& v) {
 void check(checker& c, const cp_update& v) {
   c.nested("cp", [&] { check(c, v.cp); });
 }
+
+void check(checker&, const stream_heartbeat&) {}
 
 void check(checker& c, const charge_request& v) {
   c.driver("driver_id", v.driver_id);
@@ -427,6 +433,16 @@ std::vector<std::string_view> type_names() {
     names.push_back(entry.name);
   }
   return names;
+}
+
+bool is_heartbeat_frame(const void* data, std::size_t size) noexcept {
+  // fixarray(5), positive fixint version, fixstr(9) "heartbeat". A valid
+  // heartbeat adds a sender of at most max_id_size bytes, a correlation and
+  // a (small) map; anything longer takes the decode path.
+  static constexpr unsigned char prefix[] = {0x95, 0x01, 0xa9, 'h', 'e', 'a', 'r', 't', 'b', 'e', 'a', 't'};
+  static_assert(version == 1, "the heartbeat prefix spells the version");
+  constexpr std::size_t max_heartbeat_size = sizeof prefix + 2 + max_id_size + 9 + 16;
+  return size >= sizeof prefix + 3 && size <= max_heartbeat_size && std::memcmp(data, prefix, sizeof prefix) == 0;
 }
 
 std::string encode(const message& m) {

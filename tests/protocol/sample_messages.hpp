@@ -102,6 +102,7 @@ inline driver_hello sample(std::type_identity<driver_hello>) { return {"D101"}; 
 inline snapshot sample(std::type_identity<snapshot>) {
   snapshot s;
   s.seq = 1042;
+  s.stream_port = 7001;
   for (int i = 1; i <= 3; ++i) {
     s.cps.push_back(sample_info(i));
   }
@@ -109,6 +110,8 @@ inline snapshot sample(std::type_identity<snapshot>) {
 }
 
 inline cp_update sample(std::type_identity<cp_update>) { return {1043, sample_info(2)}; }
+
+inline stream_heartbeat sample(std::type_identity<stream_heartbeat>) { return {1043}; }
 
 inline charge_request sample(std::type_identity<charge_request>) {
   return {"D101", "ALC1", 3600, "D101-req-42"};

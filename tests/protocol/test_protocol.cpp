@@ -704,3 +704,55 @@ BOOST_AUTO_TEST_CASE(every_sample_still_decodes) {
     BOOST_TEST(accepted(s::sample_message<T>()), T::name);
   });
 }
+
+// ---- the stream's port and heartbeat; the transport's heartbeat check -----------------
+
+BOOST_AUTO_TEST_CASE(a_snapshot_names_its_stream_port_and_an_old_one_means_unknown) {
+  const auto snap = p::decode(p::encode(s::sample_message<p::snapshot>()));
+  BOOST_REQUIRE(snap.ok());
+  BOOST_TEST(snap->as<p::snapshot>().stream_port == 7001U);
+  // A snapshot from an older Central has no such key: 0, unknown.
+  const auto old = p::decode(snapshot_with_empty_cps(2));
+  BOOST_REQUIRE(old.ok());
+  BOOST_TEST(old->as<p::snapshot>().stream_port == 0U);
+  // Not a TCP port: refused, naming the field.
+  auto bad = s::sample(std::type_identity<p::snapshot>{});
+  bad.stream_port = 65536;
+  const auto refused = p::decode(p::encode(p::make("central", bad)));
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.err().code == evnet::errc::invalid_field);
+  BOOST_TEST(refused.err().message.find("stream_port") != std::string::npos);
+  bad.stream_port = 65535;
+  BOOST_TEST(p::decode(p::encode(p::make("central", bad))).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_heartbeat_carries_the_last_sequence) {
+  const auto hb = p::decode(p::encode(p::make("central", p::stream_heartbeat{18446744073709551615ULL})));
+  BOOST_REQUIRE(hb.ok());
+  BOOST_TEST(hb->type() == "stream_heartbeat");
+  BOOST_TEST(hb->as<p::stream_heartbeat>().seq == 18446744073709551615ULL);
+}
+
+BOOST_AUTO_TEST_CASE(the_heartbeat_byte_check_knows_heartbeats_and_nothing_else) {
+  s::for_each_type([]<class T>(std::type_identity<T>) {
+    BOOST_TEST_CONTEXT("type " << T::name) {
+      const auto frame = p::encode(s::sample_message<T>());
+      constexpr bool is_heartbeat = std::is_same_v<T, p::heartbeat>;
+      BOOST_TEST(p::is_heartbeat_frame(frame.data(), frame.size()) == is_heartbeat);
+    }
+  });
+  for (const std::size_t sender_size : {std::size_t{1}, std::size_t{31}, std::size_t{32}, p::max_id_size}) {
+    for (const std::uint64_t corr : {std::uint64_t{0}, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
+      const auto frame = p::encode(p::make(std::string(sender_size, 's'), p::heartbeat{}, corr));
+      BOOST_TEST(p::is_heartbeat_frame(frame.data(), frame.size()), "sender " << sender_size << " corr " << corr);
+    }
+  }
+  const auto frame = p::encode(p::make("central", p::heartbeat{}));
+  BOOST_TEST(!p::is_heartbeat_frame(frame.data(), 12));          // the prefix alone
+  BOOST_TEST(!p::is_heartbeat_frame(frame.data(), 0));
+  std::string other_version = frame;
+  other_version[1] = 2;
+  BOOST_TEST(!p::is_heartbeat_frame(other_version.data(), other_version.size()));  // decode() says bad_version
+  std::string huge = frame + std::string(1000, '\0');
+  BOOST_TEST(!p::is_heartbeat_frame(huge.data(), huge.size()));  // decode() says what it is
+}
