@@ -12,7 +12,16 @@
 // the sink, invalid ones are answered with protocol::error_reply where the
 // socket allows a reply (ROUTER) and reported to the sink as `rejected`
 // events, at most one a second per peer. The process keeps serving everyone
-// else.
+// else. Everything read in one poll wake-up reaches the sink as one
+// sink::on_batch() call (an actor can then commit once per batch); an event
+// raised after a message was read is delivered after that message's batch.
+// Heartbeats are recognised by a byte check (protocol::is_heartbeat_frame)
+// without a decode and answered with a pre-encoded frame, so liveness
+// traffic costs no allocation on a busy server.
+//
+// Addresses: every socket has ZMQ_IPV6 on, so IPv6 literals work on both
+// ends ("tcp://[::1]:7000"; tcp_endpoint() spells them) and "tcp://*:P"
+// binds IPv4 and IPv6 at once.
 //
 // Liveness follows the ZeroMQ guide's Paranoid Pirate pattern:
 //  - a DEALER link sends a heartbeat every `heartbeat_interval` and counts
@@ -20,14 +29,23 @@
 //    reports `disconnected`, closes the socket and reconnects with
 //    exponential backoff (reconnect_min doubling to reconnect_max, with
 //    jitter) under a fresh identity. The first frame after that reports
-//    `connected`. A socket never reconnects by itself: a broken TCP
-//    connection falls silent and is handled like any other silence, and a
-//    server that starts after the client is found by the next attempt
-//    (within the silence limit plus one backoff delay).
+//    `connected`. A socket never reconnects by itself. When its TCP
+//    connection closes (the server died or restarted: libzmq's socket
+//    monitor reports ZMQ_EVENT_DISCONNECTED) the session ends at once, the
+//    same way as a silence (what the server sent before is delivered first),
+//    so a killed server is noticed in milliseconds; a path that dies without
+//    closing falls silent and is caught by the silence limit. Either way the
+//    next attempt follows the backoff: after a session that was up, the
+//    first one comes after reconnect_min (with jitter). A server that starts
+//    after the client is found by the next attempt.
 //  - a ROUTER link answers heartbeats, remembers when each peer was last
 //    heard, and reports `peer_gone` after `peer_timeout` of silence (checked
 //    every peer_timeout/10, at most every 100 ms). A peer heard again after
 //    `peer_gone` is a new peer to the application.
+//  - a SUB link may start without an endpoint; subscribe() connects it (or
+//    reconnects it, with a fresh socket) when the application learns where
+//    the stream is. Liveness of a stream is the application's: the stream
+//    carries its own heartbeat (protocol::stream_heartbeat).
 // Heartbeats never reach the sink. The transport thread is the only reader
 // of the clock; the decisions themselves are pure classes (peer_table,
 // dealer_liveness) unit-tested on simulated time.
@@ -72,8 +90,8 @@
 // second per link as `send_failed`); rejected frames are reported at most
 // once a second per peer, with a count.
 //
-// Thread-safety: send(), publish(), reconnect(), revoke(), stats() and
-// stop() are safe from any thread. add_*() and start() are called once, from
+// Thread-safety: send(), publish(), reconnect(), subscribe(), revoke(),
+// stats() and stop() are safe from any thread. add_*() and start() are called once, from
 // one thread, before traffic. Sink callbacks run on the transport thread and
 // must not block.
 
@@ -87,6 +105,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace evnet::transport {
 
@@ -134,6 +154,9 @@ struct options {
   // Per peer pipe, in messages. A ROUTER peer whose pipe is full is not
   // reading: it is cut off.
   int send_hwm = 1000;
+  // ZeroMQ I/O threads (TCP, CURVE handshakes and encryption run there);
+  // Central uses 2, clients 1. Values below 1 count as 1.
+  int io_threads = 1;
   std::string sender_name;                           // envelope sender for heartbeats/error replies
 
   using curve_config = ::evnet::transport::curve_config;
@@ -198,12 +221,28 @@ struct counters {
 std::string_view to_string(event_kind k);
 
 // Receives everything the transport has to say. Called on the transport thread.
+// Order is kept across both kinds: everything the transport read in one poll
+// wake-up (from every link) arrives as one on_batch() call, and any event
+// raised after a message was read comes after the batch holding it.
 class sink {
 public:
   virtual ~sink() = default;
   virtual void on_message(inbound in) = 0;
   virtual void on_event(link_event ev) = 0;
+  // Never empty. The default hands each message to on_message() in order;
+  // override it to handle a burst at once (e.g. one commit per batch).
+  virtual void on_batch(std::vector<inbound> msgs) {
+    for (auto& in : msgs) {
+      on_message(std::move(in));
+    }
+  }
 };
+
+// A ZeroMQ TCP endpoint: "tcp://host:port". An IPv6 literal gets brackets
+// ("tcp://[::1]:7000"; one already in brackets keeps them); "*" or an empty
+// host means every interface ("tcp://*:7000", both IPv4 and IPv6, since
+// every socket has ZMQ_IPV6 on). A name or IPv4 address is used as is.
+std::string tcp_endpoint(std::string_view host, std::uint16_t port);
 
 class transport {
 public:
@@ -220,6 +259,8 @@ public:
   link_id add_router(std::string bind_endpoint);
   link_id add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key = {});
   link_id add_publisher(std::string bind_endpoint);
+  // A subscriber's endpoint may be empty: the link exists but is not
+  // connected until subscribe() names its publisher.
   link_id add_subscriber(std::string connect_endpoint, std::string topic, std::string server_key = {});
 
   // Starts the thread, binds and connects. A bind that fails (port taken,
@@ -242,6 +283,13 @@ public:
   // sent before it may or may not have left with the old session; the next
   // `connected` starts a new one.
   void reconnect(link_id link);
+
+  // (Re)connects a SUB link to `endpoint` with a fresh socket (same topic,
+  // same server key): what the old socket held is dropped. Called again
+  // with the same endpoint it is a resubscribe (the Clone pattern's answer
+  // to a silent stream). Any thread, queued like send(); an endpoint ZeroMQ
+  // refuses is reported as `disconnected` on the link.
+  void subscribe(link_id link, std::string endpoint);
 
   // Cuts off every connection whose key stands for `identity` ("cp:ALC1"),
   // queued like send(). Update the key ring first (key_ring::revoke), then

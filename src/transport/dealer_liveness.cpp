@@ -33,7 +33,7 @@ dealer_liveness::action dealer_liveness::due(time_point now) const {
   if (phase_ == phase::waiting) {
     return now >= reconnect_at_ ? action::open_socket : action::none;
   }
-  if (now - last_heard_ >= silence_limit()) {
+  if (lost_ || now - last_heard_ >= silence_limit()) {
     return action::close_socket;
   }
   if (now + timing_.heartbeat_slack >= next_heartbeat_) {
@@ -46,11 +46,15 @@ time_point dealer_liveness::next_deadline() const {
   if (phase_ == phase::waiting) {
     return reconnect_at_;
   }
+  if (lost_) {
+    return last_heard_;  // due already
+  }
   return std::min(next_heartbeat_, last_heard_ + silence_limit());
 }
 
 void dealer_liveness::opened(time_point now) {
   phase_ = phase::connecting;
+  lost_ = false;
   ++attempt_;
   last_heard_ = now;  // the silence of this attempt starts now
   next_heartbeat_ = now;
@@ -66,6 +70,7 @@ milliseconds dealer_liveness::closed(time_point now) {
   // session has existed, a lost server is retried with the full backoff.
   const bool never_up = !ever_up_;
   phase_ = phase::waiting;
+  lost_ = false;
   auto wait = retry_.next();
   if (never_up) {
     wait = std::min(wait, timing_.connect_retry_max);
@@ -77,10 +82,17 @@ milliseconds dealer_liveness::closed(time_point now) {
 bool dealer_liveness::restart(time_point now) {
   const bool was_up = up();
   phase_ = phase::waiting;
+  lost_ = false;
   retry_.reset();
   attempt_ = 0;
   reconnect_at_ = now;
   return was_up;
+}
+
+void dealer_liveness::lost() {
+  if (phase_ != phase::waiting) {
+    lost_ = true;
+  }
 }
 
 bool dealer_liveness::heard(time_point now) {

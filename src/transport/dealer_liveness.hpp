@@ -10,7 +10,8 @@
 //   waiting ──open due──▶ connecting ──first inbound frame──▶ up
 //      ▲                      │                                │
 //      └──── backoff ◀────────┴── silent for silence_limit ◀───┘
-//                                 (or a reconnect requested)
+//                                 (or its TCP connection closed,
+//                                  or a reconnect requested)
 //
 // `connecting` and `up` own a socket; `waiting` has none. Only `up` carries
 // application frames (see session_gate).
@@ -74,6 +75,14 @@ public:
   // delay, which is returned for the report.
   milliseconds closed(time_point now);
 
+  // The socket's TCP connection closed (the socket monitor said so): the
+  // close is due at once, like a silence that reached its limit. The wait
+  // after it is the usual backoff, so after a session that was up the first
+  // attempt comes after reconnect_min (with jitter), and a server that keeps
+  // dropping us is not hammered. No-op while `waiting`.
+  void lost();
+  bool connection_lost() const noexcept { return lost_; }
+
   // The application asked for a clean session: `waiting`, the backoff and the
   // attempt count start again, and the open is due at once. Returns whether
   // the link was up (then the caller reports `disconnected`).
@@ -101,6 +110,7 @@ private:
   time_point next_heartbeat_{};
   time_point reconnect_at_{};
   bool ever_up_ = false;  // this link has had a session
+  bool lost_ = false;     // the current socket's connection closed
 
   milliseconds silence_limit() const;  // of the current phase
 };

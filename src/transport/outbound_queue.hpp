@@ -9,7 +9,7 @@
 // dropped and counted per link (a stuck transport thread or a flooding
 // application cannot grow memory without limit); take_dropped() hands the
 // counts to the transport thread, which reports them. Control operations
-// (reconnect, revoke) are never dropped.
+// (reconnect, revoke, subscribe) are never dropped.
 //
 // Thread-safety: push(), close() and closed() from any thread; take_all()
 // and take_dropped() from the transport thread.
@@ -26,10 +26,11 @@
 namespace evnet::transport::detail {
 
 struct outbound {
-  enum class op : std::uint8_t { send, reconnect, revoke };
+  enum class op : std::uint8_t { send, reconnect, revoke, subscribe };
   op what = op::send;
   std::uint32_t link = 0;
-  std::string address;  // ROUTER: peer routing id; PUB: topic; revoke: the identity
+  std::string address;  // ROUTER: peer routing id; PUB: topic; revoke: the identity;
+                        // subscribe: the endpoint
   std::string payload;  // one encoded frame
   std::uint64_t session = 0;  // DEALER: the session it was offered on (see session_gate)
 };

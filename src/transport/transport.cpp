@@ -60,6 +60,19 @@ std::string_view to_string(event_kind k) {
   return "unknown";
 }
 
+std::string tcp_endpoint(std::string_view host, std::uint16_t port) {
+  std::string ep = "tcp://";
+  if (host.empty() || host == "*") {
+    ep += '*';
+  } else if (host.find(':') != std::string_view::npos && host.front() != '[') {
+    ep.append("[").append(host).append("]");  // an IPv6 literal
+  } else {
+    ep.append(host);
+  }
+  ep.append(":").append(std::to_string(port));
+  return ep;
+}
+
 namespace {
 
 using detail::clock;
@@ -127,6 +140,17 @@ std::string property(zmq::message_t& m, const char* name) {
   return v == nullptr ? std::string{} : std::string(v);
 }
 
+// The peer's address, IPv4 clients of a dual-stack socket shown as IPv4.
+std::string peer_address(zmq::message_t& m) {
+  return detail::plain_address(property(m, "Peer-Address"));
+}
+
+// The same, in place: valid while `m` lives.
+std::string_view property_view(zmq::message_t& m, const char* name) {
+  const char* v = zmq_msg_gets(m.handle(), name);
+  return v == nullptr ? std::string_view{} : std::string_view(v);
+}
+
 // The IP address of the peer on an accepted fd, as the ZAP handler sees it
 // ("127.0.0.1"); empty when the connection is already gone.
 std::string peer_ip(int fd) {
@@ -144,7 +168,7 @@ std::string peer_ip(int fd) {
   } else if (addr.ss_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
     if (::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf) != nullptr) {
-      return buf;
+      return detail::plain_address(buf);
     }
   }
   return {};
@@ -166,7 +190,7 @@ public:
         queue_(queue),
         counters_(counters),
         sink_(s),
-        ctx_(1),
+        ctx_(std::max(1, opts.io_threads)),
         rng_(std::random_device{}()) {
     links_.reserve(links.size());
     link_id id = 1;
@@ -262,6 +286,8 @@ public:
           }
         }
       }
+      // Everything read in this wake-up goes to the application at once.
+      flush_batch();
       if ((items[0].revents & ZMQ_POLLIN) != 0) {
         if (queue_.closed()) {
           return;
@@ -296,8 +322,9 @@ private:
     detail::report_limiter rejections;
 
     // CURVE servers (ROUTER, PUB): the socket's monitor, for handshakes that
-    // fail before the ZAP handler is asked. Declared after `socket`, so it
-    // is closed first.
+    // fail before the ZAP handler is asked. DEALER: the socket's monitor, for
+    // the end of its TCP connection. Declared after `socket`, so it is
+    // closed first.
     std::optional<zmq::socket_t> monitor;
     detail::handshake_watch watch;
     std::uint32_t monitor_generation = 0;
@@ -314,6 +341,8 @@ private:
     s.set(zmq::sockopt::reconnect_ivl, static_cast<int>(opts_.reconnect_min.count()));
     s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(opts_.reconnect_max.count()));
     s.set(zmq::sockopt::sndhwm, opts_.send_hwm);
+    // IPv6 addresses work everywhere, and "*" binds both families.
+    s.set(zmq::sockopt::ipv6, true);
   }
 
   // A CURVE server: every handshake goes through our ZAP handler, under a
@@ -326,15 +355,22 @@ private:
     l.socket->set(zmq::sockopt::curve_server, true);
     l.socket->set(zmq::sockopt::curve_secretkey, curve_->own.secret_key);
     l.socket->set(zmq::sockopt::zap_domain, detail::zap_domain_for(l.id));
+    attach_monitor(l, detail::handshake_watch::events());
+    l.watch = {};
+  }
+
+  // Watches `events` of the link's socket on an inproc PAIR of our own. The
+  // endpoint names a generation, so a new socket never meets the previous
+  // socket's monitor (which unbinds asynchronously).
+  void attach_monitor(link_state& l, int events) {
     const std::string ep =
         "inproc://evnet.monitor." + std::to_string(l.id) + "." + std::to_string(++l.monitor_generation);
-    if (zmq_socket_monitor(l.socket->handle(), ep.c_str(), detail::handshake_watch::events()) != 0) {
+    if (zmq_socket_monitor(l.socket->handle(), ep.c_str(), events) != 0) {
       throw zmq::error_t();
     }
     l.monitor.emplace(ctx_, zmq::socket_type::pair);
     l.monitor->set(zmq::sockopt::linger, 0);
     l.monitor->connect(ep);
-    l.watch = {};
   }
 
   void make_client(zmq::socket_t& s, const link_config& cfg) const {
@@ -348,6 +384,9 @@ private:
 
   status open_link(link_state& l, clock::time_point now) {
     const auto& ep = l.config.endpoint;
+    if (l.config.kind == link_kind::subscriber && ep.empty()) {
+      return ok_value;  // connected later, by subscribe()
+    }
     try {
       switch (l.config.kind) {
         case link_kind::router: {
@@ -412,13 +451,18 @@ private:
       // One socket, one TCP connection, one server session. libzmq would
       // otherwise reconnect a broken connection by itself, under the old
       // identity, and deliver what it had queued to whatever listens there
-      // now (a restarted server that refuses it). Without that, a broken
-      // connection falls silent, the liveness check closes the socket and
-      // the next one starts a new session under a new identity.
+      // now (a restarted server that refuses it). Without that, a closed
+      // connection is reported by the socket monitor (a dead path falls
+      // silent instead), the session ends, the socket is closed and the
+      // next one starts a new session under a new identity.
       l.socket->set(zmq::sockopt::reconnect_ivl, -1);
       l.socket->set(zmq::sockopt::routing_id, l.routing_id);
+      // The end of the TCP connection ends the session at once: a killed
+      // server is noticed in milliseconds, not after the silence limit.
+      attach_monitor(l, ZMQ_EVENT_DISCONNECTED);
       l.socket->connect(ep);
     } catch (const zmq::error_t& e) {
+      l.monitor.reset();
       l.socket.reset();
       return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
     }
@@ -455,12 +499,12 @@ private:
   void on_timers(clock::time_point now) {
     report_queue_drops(now);
     for (auto& ev : refusals_.flush(now)) {
-      sink_.on_event(std::move(ev));
+      event(std::move(ev));
     }
     for (auto& lp : links_) {
       auto& l = *lp;
       for (auto& ev : l.rejections.flush(now)) {
-        sink_.on_event(std::move(ev));
+        event(std::move(ev));
       }
       for (auto& f : l.watch.flush(now)) {
         refuse(l.id, std::move(f.address), {}, std::move(f.detail), now);
@@ -526,10 +570,12 @@ private:
           // one outage into one announcement).
           const bool was_up = l.live.up();
           const int attempt = l.live.attempt();
+          const bool lost = l.live.connection_lost();
           close_dealer(l);
           const auto wait = l.live.closed(now);
-          std::string detail = "no answer from " + l.config.endpoint + " for " +
-                               std::to_string(l.live.timing().silence_limit.count()) + " ms";
+          std::string detail = lost ? "connection to " + l.config.endpoint + " closed"
+                                    : "no answer from " + l.config.endpoint + " for " +
+                                          std::to_string(l.live.timing().silence_limit.count()) + " ms";
           if (!was_up) {
             detail += " (attempt " + std::to_string(attempt) + ")";
           }
@@ -544,6 +590,7 @@ private:
   // die with it (linger 0), and the gate refuses everything until the next
   // `connected`.
   void close_dealer(link_state& l) {
+    l.monitor.reset();
     l.socket.reset();
     l.gate.closed();
   }
@@ -566,6 +613,12 @@ private:
       return;
     }
     auto& l = *links_[item.link - 1];
+    if (item.what == detail::outbound::op::subscribe) {
+      if (l.config.kind == link_kind::subscriber) {
+        resubscribe(l, std::move(item.address), now);
+      }
+      return;
+    }
     if (item.what == detail::outbound::op::reconnect) {
       if (l.config.kind == link_kind::dealer) {
         const bool was_up = l.live.restart(now);
@@ -602,6 +655,16 @@ private:
       case link_kind::subscriber: {
         break;
       }
+    }
+  }
+
+  // A fresh SUB socket for `endpoint`: whatever the old one held (a stream
+  // that may have lost frames, or a dead connection) goes with it.
+  void resubscribe(link_state& l, std::string endpoint, clock::time_point now) {
+    l.socket.reset();
+    l.config.endpoint = std::move(endpoint);
+    if (auto st = open_link(l, now); !st) {
+      emit(l, event_kind::disconnected, {}, st.err().message);
     }
   }
 
@@ -672,7 +735,7 @@ private:
     const bool known = l.peers.cut_off(peer, now);
     bump(counters_.cut_off_peers);
     if (known || always) {
-      sink_.on_event(link_event{l.id, event_kind::peer_gone, peer, std::move(detail), std::move(user_id), {}, {}});
+      event(link_event{l.id, event_kind::peer_gone, peer, std::move(detail), std::move(user_id), {}, {}});
     }
   }
 
@@ -754,7 +817,7 @@ private:
       const auto link = detail::link_of_zap_domain(verdict.domain);
       if (verdict.admitted) {
         bump(counters_.admitted);
-        sink_.on_event(link_event{link, event_kind::admitted, {},
+        event(link_event{link, event_kind::admitted, {},
                                   "key of " + printable_id(verdict.user_id) + " admitted from " +
                                       printable_id(verdict.address),
                                   verdict.user_id, verdict.address, verdict.key});
@@ -774,7 +837,7 @@ private:
     }
     link_event ev{link, event_kind::refused, {}, std::move(detail), {}, std::move(address), std::move(key)};
     if (auto report = refusals_.admit(source, std::move(ev), now)) {
-      sink_.on_event(std::move(*report));
+      event(std::move(*report));
     }
   }
 
@@ -802,6 +865,16 @@ private:
       std::uint32_t value = 0;
       std::memcpy(&event, head.data(), sizeof event);
       std::memcpy(&value, static_cast<const char*>(head.data()) + sizeof event, sizeof value);
+      if (l.config.kind == link_kind::dealer) {
+        if (event == ZMQ_EVENT_DISCONNECTED && l.socket) {
+          // What the server sent before it went belongs to the session:
+          // read it first, then end the session (dealer_timers closes it).
+          drain_inbound(l, now);
+          l.live.lost();
+          return;
+        }
+        continue;
+      }
       for (auto& f : l.watch.on_event(event, value, peer_ip, now)) {
         refuse(l.id, std::move(f.address), {}, std::move(f.detail), now);
       }
@@ -858,19 +931,22 @@ private:
     }
   }
 
+  // Most frames on a busy ROUTER are heartbeats: they are recognised by a
+  // byte check and answered with the pre-encoded frame, without a decode and
+  // without allocating (the routing id goes into a reused buffer; the
+  // metadata is read in place).
   void on_router_message(link_state& l, std::size_t count, clock::time_point now) {
-    std::string peer = frames_[0].to_string();
+    peer_.assign(static_cast<const char*>(frames_[0].data()), frames_[0].size());
+    const std::string& peer = peer_;
     if (l.peers.is_cut_off(peer, now)) {
       bump(counters_.cut_off_frames);
       return;
     }
     // ZeroMQ stamps the key's identity (from our ZAP reply) on every frame
     // after the routing id.
-    std::string user_id;
-    std::string address;
+    std::string_view user_id;
     if (frames_.size() >= 2) {
-      user_id = property(frames_[1], "User-Id");
-      address = property(frames_[1], "Peer-Address");
+      user_id = property_view(frames_[1], "User-Id");
     }
     // Admitted at the handshake is not enough: a key revoked since then
     // stops counting at once, heartbeats included.
@@ -882,22 +958,31 @@ private:
     // A peer heard again after peer_gone is simply new: the application
     // forgot it and will ask it to say hello again.
     (void)l.peers.heard(peer, now, user_id);
+    if (count == 2 && protocol::is_heartbeat_frame(frames_[1].data(), frames_[1].size())) {
+      answer_heartbeat(l, peer, now);
+      return;
+    }
     if (count != 2) {
-      reject_router(l, peer, user_id, error{errc::malformed, "expected one frame, got " + std::to_string(count - 1)},
-                    now);
+      reject_router(l, peer, std::string(user_id),
+                    error{errc::malformed, "expected one frame, got " + std::to_string(count - 1)}, now);
       return;
     }
     auto decoded = protocol::decode(frames_[1].data(), frames_[1].size());
     if (!decoded) {
-      reject_router(l, peer, user_id, decoded.err(), now);
+      reject_router(l, peer, std::string(user_id), decoded.err(), now);
       return;
     }
-    if (decoded->is<protocol::heartbeat>()) {
-      std::string ignored;
-      (void)deliver(l, peer, heartbeat_frame_, now, ignored);
+    if (decoded->is<protocol::heartbeat>()) {  // a heartbeat encoded otherwise
+      answer_heartbeat(l, peer, now);
       return;
     }
-    sink_.on_message(inbound{l.id, std::move(peer), std::move(decoded).value(), std::move(user_id), std::move(address)});
+    batch_.push_back(inbound{l.id, peer, std::move(decoded).value(), std::string(user_id),
+                             peer_address(frames_[1])});
+  }
+
+  void answer_heartbeat(link_state& l, const std::string& peer, clock::time_point now) {
+    std::string ignored;  // empty: no allocation
+    (void)deliver(l, peer, heartbeat_frame_, now, ignored);
   }
 
   // Tells the peer what was wrong (it may be a buggy client worth helping)
@@ -912,7 +997,7 @@ private:
     }
     link_event ev{l.id, event_kind::rejected, peer, rejection_text(err), user_id, {}, {}};
     if (auto report = l.rejections.admit(peer, std::move(ev), now)) {
-      sink_.on_event(std::move(*report));
+      event(std::move(*report));
     }
   }
 
@@ -929,6 +1014,9 @@ private:
       emit(l, event_kind::connected, {},
            "connected to " + l.config.endpoint + " as " + printable_id(l.routing_id));
     }
+    if (count == 1 && protocol::is_heartbeat_frame(frames_[0].data(), frames_[0].size())) {
+      return;
+    }
     if (count != 1) {
       reject_single(l, error{errc::malformed, "expected one frame, got " + std::to_string(count)}, now);
       return;
@@ -941,7 +1029,7 @@ private:
     if (decoded->is<protocol::heartbeat>()) {
       return;
     }
-    sink_.on_message(inbound{l.id, {}, std::move(decoded).value(), {}, property(frames_[0], "Peer-Address")});
+    batch_.push_back(inbound{l.id, {}, std::move(decoded).value(), {}, peer_address(frames_[0])});
   }
 
   void on_subscriber_message(link_state& l, std::size_t count, clock::time_point now) {
@@ -949,6 +1037,9 @@ private:
       reject_single(l,
                     error{errc::malformed, "expected [topic, payload], got " + std::to_string(count) + " frames"},
                     now);
+      return;
+    }
+    if (protocol::is_heartbeat_frame(frames_[1].data(), frames_[1].size())) {
       return;
     }
     auto decoded = protocol::decode(frames_[1].data(), frames_[1].size());
@@ -959,19 +1050,32 @@ private:
     if (decoded->is<protocol::heartbeat>()) {
       return;
     }
-    sink_.on_message(inbound{l.id, {}, std::move(decoded).value(), {}, property(frames_[1], "Peer-Address")});
+    batch_.push_back(inbound{l.id, {}, std::move(decoded).value(), {}, peer_address(frames_[1])});
   }
 
   // DEALER and SUB cannot answer; only the application hears about it.
   void reject_single(link_state& l, const error& err, clock::time_point now) {
     link_event ev{l.id, event_kind::rejected, {}, rejection_text(err), {}, {}, {}};
     if (auto report = l.rejections.admit({}, std::move(ev), now)) {
-      sink_.on_event(std::move(*report));
+      event(std::move(*report));
     }
   }
 
   void emit(const link_state& l, event_kind kind, std::string peer, std::string detail) {
-    sink_.on_event(link_event{l.id, kind, std::move(peer), std::move(detail), {}, {}, {}});
+    event(link_event{l.id, kind, std::move(peer), std::move(detail), {}, {}, {}});
+  }
+
+  // Every event goes through here: the messages read before it leave first,
+  // so the application sees both in the order they happened.
+  void event(link_event ev) {
+    flush_batch();
+    sink_.on_event(std::move(ev));
+  }
+
+  void flush_batch() {
+    if (!batch_.empty()) {
+      sink_.on_batch(std::exchange(batch_, {}));
+    }
   }
 
   struct drop_report {
@@ -991,6 +1095,8 @@ private:
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<link_state>> links_;
   std::vector<zmq::message_t> frames_;
+  std::string peer_;             // the routing id being handled (reused buffer)
+  std::vector<inbound> batch_;   // read in this wake-up, not yet delivered
   detail::report_limiter refusals_;  // refused handshakes, per address
   std::map<link_id, drop_report> drops_;
 };
@@ -1156,6 +1262,18 @@ void transport::reconnect(link_id link) {
   detail::outbound item;
   item.what = detail::outbound::op::reconnect;
   item.link = link;
+  (void)impl_->queue.push(std::move(item));
+}
+
+void transport::subscribe(link_id link, std::string endpoint) {
+  const auto* cfg = impl_->find(link);
+  if (cfg == nullptr || cfg->kind != link_kind::subscriber) {
+    return;
+  }
+  detail::outbound item;
+  item.what = detail::outbound::op::subscribe;
+  item.link = link;
+  item.address = std::move(endpoint);
   (void)impl_->queue.push(std::move(item));
 }
 

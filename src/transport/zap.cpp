@@ -57,6 +57,15 @@ bool valid_z85_key(const std::string& z85) {
   return zmq_z85_decode(out, z85.c_str()) != nullptr;
 }
 
+std::string plain_address(std::string address) {
+  constexpr std::string_view mapped = "::ffff:";
+  if (address.size() > mapped.size() && address.compare(0, mapped.size(), mapped) == 0 &&
+      address.find('.', mapped.size()) != std::string::npos && address.find(':', mapped.size()) == std::string::npos) {
+    address.erase(0, mapped.size());
+  }
+  return address;
+}
+
 zap_verdict judge_zap(const std::vector<std::string>& frames, const security::key_ring& ring) {
   zap_verdict v;
   v.status_code = "400";
@@ -71,7 +80,7 @@ zap_verdict judge_zap(const std::vector<std::string>& frames, const security::ke
     return v;
   }
   v.domain = frames[2];
-  v.address = frames[3];
+  v.address = plain_address(frames[3]);
   const std::string& mechanism = frames[5];
   if (mechanism != "CURVE") {
     v.status_text = "CURVE required";

@@ -40,6 +40,11 @@ struct zap_verdict {
   std::string detail;       // why it was refused, for the application
 };
 
+// An address as people write it: an IPv4 client of a dual-stack socket
+// ("::ffff:127.0.0.1", every socket has ZMQ_IPV6 on) is shown as IPv4
+// ("127.0.0.1"); anything else is returned unchanged.
+std::string plain_address(std::string address);
+
 // `frames`: the request after the REP envelope: version, request id, domain,
 // address, identity, mechanism, credentials...
 zap_verdict judge_zap(const std::vector<std::string>& frames, const security::key_ring& ring);

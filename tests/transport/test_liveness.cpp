@@ -411,6 +411,43 @@ BOOST_AUTO_TEST_CASE(a_requested_reconnect_opens_at_once_from_the_minimum) {
   BOOST_TEST(live.restart(t0 + 7s));  // was up: the caller reports `disconnected`
 }
 
+// The socket monitor saw the TCP connection close: the session ends now,
+// not after the silence limit, and the first attempt after a session that
+// was up comes after reconnect_min (+-20%); a server that keeps closing on
+// us is retried with the growing backoff.
+BOOST_AUTO_TEST_CASE(a_closed_connection_ends_the_session_at_once_then_backs_off) {
+  const auto timing = d::dealer_timing_for(tr::options{});
+  d::dealer_liveness live(timing, 7);
+  using action = d::dealer_liveness::action;
+  live.lost();  // no socket yet: nothing to end
+  BOOST_TEST(!live.connection_lost());
+  live.opened(t0);
+  BOOST_TEST(live.heard(t0 + 1ms));
+  live.heartbeat_sent(t0 + 1ms);
+  BOOST_TEST((live.due(t0 + 10ms) == action::none));
+  live.lost();
+  BOOST_TEST(live.connection_lost());
+  BOOST_TEST((live.due(t0 + 10ms) == action::close_socket));
+  BOOST_TEST((live.next_deadline() <= t0 + 10ms));  // due already: the poll does not wait
+  const auto first = live.closed(t0 + 10ms);
+  BOOST_TEST(!live.connection_lost());
+  BOOST_TEST(first.count() >= static_cast<long>(timing.reconnect_min.count() * 0.8) - 1);
+  BOOST_TEST(first.count() <= static_cast<long>(timing.reconnect_min.count() * 1.2) + 1);
+  // The server accepts and closes again, and again: the waits grow.
+  auto now = t0 + 10ms + first;
+  BOOST_TEST((live.due(now) == action::open_socket));
+  live.opened(now);
+  live.lost();
+  BOOST_TEST((live.due(now + 1ms) == action::close_socket));
+  const auto second = live.closed(now + 1ms);
+  BOOST_TEST(second.count() >= static_cast<long>(timing.reconnect_min.count() * 2 * 0.8) - 1);
+  // A new socket starts clean.
+  now += 1ms + second;
+  live.opened(now);
+  BOOST_TEST(!live.connection_lost());
+  BOOST_TEST((live.due(now) == action::send_heartbeat));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(router_half)

@@ -7,7 +7,11 @@
 #include "harness.hpp"
 #include "peer_table.hpp"
 #include "report_limiter.hpp"
+#include "zap.hpp"
 
+#include <atomic>
+#include <functional>
+#include <mutex>
 #include <set>
 
 BOOST_AUTO_TEST_SUITE(helpers)
@@ -576,6 +580,361 @@ BOOST_AUTO_TEST_CASE(many_dealers_on_one_router_all_get_replies) {
     peers.insert(in.peer);
   }
   BOOST_TEST(peers.size() >= dealers);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- hosts, the stream's subscription, fast loss detection, batches ---------------------
+
+namespace {
+
+// A free port on the IPv6 loopback, or 0 when this machine has none.
+int free_port_v6() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return 0;
+  }
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = 0;
+  int port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin6_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// Publishes `next_seq()` on "cp" until `sink` holds a cp_update that
+// `wanted` accepts (the slow joiner: a subscription takes a moment).
+bool publish_until(tr::transport& pub, tr::link_id link, recorder& sink, std::uint64_t& seq,
+                   const std::function<bool(std::uint64_t)>& wanted) {
+  const auto seen = [&](const recorder::view& v) {
+    return std::any_of(v.messages.begin(), v.messages.end(), [&](const auto& in) {
+      return in.msg.template is<proto::cp_update>() && wanted(in.msg.template as<proto::cp_update>().seq);
+    });
+  };
+  for (int i = 0; i < 200; ++i) {
+    ++seq;
+    if (!pub.publish(link, "cp", proto::make("central", proto::cp_update{seq, {}}))) {
+      return false;
+    }
+    if (sink.wait_for(seen, 25ms)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Records each on_batch() call as it comes; on_message() is then never
+// called by the transport.
+class batch_recorder : public recorder {
+public:
+  void on_batch(std::vector<tr::inbound> msgs) override {
+    {
+      std::lock_guard lock(batch_mutex_);
+      sizes_.push_back(msgs.size());
+    }
+    for (auto& in : msgs) {
+      recorder::on_message(std::move(in));
+    }
+  }
+  void on_message(tr::inbound in) override {
+    direct_.fetch_add(1);
+    recorder::on_message(std::move(in));
+  }
+  std::vector<std::size_t> sizes() {
+    std::lock_guard lock(batch_mutex_);
+    return sizes_;
+  }
+  int direct() const { return direct_.load(); }
+
+private:
+  std::mutex batch_mutex_;
+  std::vector<std::size_t> sizes_;
+  std::atomic<int> direct_{0};
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(hosts_and_streams)
+
+BOOST_AUTO_TEST_CASE(tcp_endpoint_spells_every_kind_of_host) {
+  BOOST_TEST(tr::tcp_endpoint("*", 7000) == "tcp://*:7000");
+  BOOST_TEST(tr::tcp_endpoint("", 7000) == "tcp://*:7000");
+  BOOST_TEST(tr::tcp_endpoint("127.0.0.1", 7000) == "tcp://127.0.0.1:7000");
+  BOOST_TEST(tr::tcp_endpoint("central.example", 1) == "tcp://central.example:1");
+  BOOST_TEST(tr::tcp_endpoint("::1", 7000) == "tcp://[::1]:7000");
+  BOOST_TEST(tr::tcp_endpoint("[::1]", 7000) == "tcp://[::1]:7000");
+  BOOST_TEST(tr::tcp_endpoint("fd00:1::2", 65535) == "tcp://[fd00:1::2]:65535");
+}
+
+BOOST_AUTO_TEST_CASE(ipv4_clients_of_a_dual_stack_socket_show_as_ipv4) {
+  using evnet::transport::detail::plain_address;
+  BOOST_TEST(plain_address("::ffff:127.0.0.1") == "127.0.0.1");
+  BOOST_TEST(plain_address("::ffff:10.1.2.3") == "10.1.2.3");
+  BOOST_TEST(plain_address("127.0.0.1") == "127.0.0.1");
+  BOOST_TEST(plain_address("::1") == "::1");
+  BOOST_TEST(plain_address("::ffff:") == "::ffff:");
+  BOOST_TEST(plain_address("::ffff:1:2") == "::ffff:1:2");
+  BOOST_TEST(plain_address("fd00::ffff:1.2.3.4") == "fd00::ffff:1.2.3.4");
+  BOOST_TEST(plain_address("") == "");
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_loopback_round_trip) {
+  const int port = free_port_v6();
+  if (port == 0) {
+    BOOST_TEST_MESSAGE("SKIPPED: no IPv6 loopback (::1) on this machine");
+    return;
+  }
+  echo_sink server_sink;
+  tr::transport server(fast_options("central"));
+  const auto link = server.add_router(tr::tcp_endpoint("::1", static_cast<std::uint16_t>(port)));
+  server_sink.attach(&server, link);
+  BOOST_REQUIRE(server.start(server_sink).ok());
+
+  recorder sink;
+  tr::transport c(fast_options("monitor:V6"));
+  const auto dealer = c.add_dealer(tr::tcp_endpoint("::1", static_cast<std::uint16_t>(port)), "monitor:V6");
+  BOOST_REQUIRE(c.start(sink).ok());
+  BOOST_REQUIRE(sink.wait_event(tr::event_kind::connected));
+  BOOST_REQUIRE(c.send(dealer, proto::make("monitor:V6", proto::cp_auth{"V6"}, 7)));
+  BOOST_REQUIRE(sink.wait_for([](const auto& v) { return has_ack_for(v, 7); }));
+  const auto got = server_sink.messages();
+  BOOST_REQUIRE(!got.empty());
+  BOOST_TEST(got[0].address == "::1");  // the peer's address, as IPv6
+}
+
+BOOST_AUTO_TEST_CASE(a_wildcard_bind_serves_ipv4_and_ipv6) {
+  const int port = free_port();
+  const int v6 = free_port_v6();
+  echo_sink server_sink;
+  tr::transport server(fast_options("central"));
+  const auto link = server.add_router(tr::tcp_endpoint("*", static_cast<std::uint16_t>(port)));
+  server_sink.attach(&server, link);
+  BOOST_REQUIRE(server.start(server_sink).ok());
+
+  std::vector<std::string> hosts{"127.0.0.1"};
+  if (v6 != 0) {
+    hosts.emplace_back("::1");
+  }
+  for (const auto& host : hosts) {
+    const auto heard_before = server_sink.messages().size();
+    recorder sink;
+    tr::transport c(fast_options("driver:W"));
+    const auto dealer = c.add_dealer(tr::tcp_endpoint(host, static_cast<std::uint16_t>(port)), "driver:W");
+    BOOST_REQUIRE(c.start(sink).ok());
+    BOOST_REQUIRE_MESSAGE(sink.wait_event(tr::event_kind::connected), "no session over " << host);
+    BOOST_REQUIRE(c.send(dealer, proto::make("driver:W", proto::driver_hello{"W"}, 3)));
+    BOOST_REQUIRE(sink.wait_for([](const auto& v) { return has_ack_for(v, 3); }));
+    // Each client shows with its own family's address.
+    BOOST_TEST(server_sink.messages().at(heard_before).address == host);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_without_an_endpoint_subscribes_later_and_again) {
+  const int port = free_port();
+  recorder pub_sink;
+  tr::transport pub(fast_options("central"));
+  const auto pub_link = pub.add_publisher(endpoint(port));
+  BOOST_REQUIRE(pub.start(pub_sink).ok());
+
+  recorder sink;
+  tr::transport sub(fast_options("driver:D1"));
+  const auto sub_link = sub.add_subscriber({}, "cp");
+  BOOST_REQUIRE(sub.start(sink).ok());  // nothing to connect yet: not an error
+
+  // Not subscribed: nothing arrives however much is published.
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 20; ++i) {
+    BOOST_REQUIRE(pub.publish(pub_link, "cp", proto::make("central", proto::cp_update{++seq, {}})));
+  }
+  BOOST_TEST(!sink.wait_for([](const auto& v) { return !v.messages.empty(); }, 100ms));
+
+  sub.subscribe(sub_link, endpoint(port));
+  BOOST_REQUIRE(publish_until(pub, pub_link, sink, seq, [](std::uint64_t) { return true; }));
+  for (const auto& in : sink.messages()) {
+    BOOST_TEST(in.link == sub_link);
+  }
+
+  // The same endpoint again: a resubscription with a fresh socket.
+  const auto before = seq;
+  sub.subscribe(sub_link, endpoint(port));
+  BOOST_REQUIRE(publish_until(pub, pub_link, sink, seq, [&](std::uint64_t s) { return s > before + 1; }));
+
+  // Another publisher (Central moved its stream): only it is heard now.
+  const int port2 = free_port();
+  tr::transport pub2(fast_options("central"));
+  recorder pub2_sink;
+  const auto pub2_link = pub2.add_publisher(endpoint(port2));
+  BOOST_REQUIRE(pub2.start(pub2_sink).ok());
+  sub.subscribe(sub_link, endpoint(port2));
+  std::uint64_t seq2 = 1'000'000;
+  BOOST_REQUIRE(publish_until(pub2, pub2_link, sink, seq2, [](std::uint64_t s) { return s > 1'000'000; }));
+  const auto switched = sink.messages().size();
+  // The old stream keeps publishing; a last frame of the new one arrives
+  // after everything the old one sent from here on could have.
+  for (int i = 0; i < 20; ++i) {
+    BOOST_REQUIRE(pub.publish(pub_link, "cp", proto::make("central", proto::cp_update{++seq, {}})));
+  }
+  BOOST_REQUIRE(pub2.publish(pub2_link, "cp", proto::make("central", proto::cp_update{++seq2, {}})));
+  BOOST_REQUIRE(sink.wait_for([&](const auto& v) {
+    return std::any_of(v.messages.begin(), v.messages.end(),
+                       [&](const auto& in) { return in.msg.template as<proto::cp_update>().seq == seq2; });
+  }));
+  const auto messages = sink.messages();
+  for (std::size_t i = switched; i < messages.size(); ++i) {
+    BOOST_TEST(messages[i].msg.as<proto::cp_update>().seq > 1'000'000u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_given_a_bad_endpoint_says_so_and_keeps_working) {
+  recorder sink;
+  tr::transport sub(fast_options("driver:D1"));
+  const auto link = sub.add_subscriber({}, "cp");
+  BOOST_REQUIRE(sub.start(sink).ok());
+  sub.subscribe(link, "nonsense://here");
+  BOOST_REQUIRE(sink.wait_event(tr::event_kind::disconnected));
+  BOOST_TEST(sink.events().front().detail.find("nonsense://here") != std::string::npos);
+
+  const int port = free_port();
+  recorder pub_sink;
+  tr::transport pub(fast_options("central"));
+  const auto pub_link = pub.add_publisher(endpoint(port));
+  BOOST_REQUIRE(pub.start(pub_sink).ok());
+  sub.subscribe(link, endpoint(port));
+  std::uint64_t seq = 0;
+  BOOST_REQUIRE(publish_until(pub, pub_link, sink, seq, [](std::uint64_t) { return true; }));
+}
+
+// The server's process-side socket closes (its transport stops, as when the
+// process dies): the client's session ends at once, long before its
+// silence limit, and the next attempt comes after reconnect_min.
+BOOST_AUTO_TEST_CASE(a_closed_connection_ends_the_session_at_once) {
+  const int port = free_port();
+  auto server = std::make_unique<echo_server>(port);
+  auto o = fast_options("monitor:FAST");
+  o.heartbeat_interval = 1000ms;
+  o.liveness = 10;  // silence would take 10 s
+  o.reconnect_min = 200ms;
+  o.reconnect_max = 5000ms;
+  recorder sink;
+  tr::transport c(o);
+  const auto link = c.add_dealer(endpoint(port), "monitor:FAST");
+  BOOST_REQUIRE(c.start(sink).ok());
+  BOOST_REQUIRE(sink.wait_event(tr::event_kind::connected));
+  BOOST_REQUIRE(c.send(link, proto::make("monitor:FAST", proto::cp_auth{"FAST"}, 1)));
+  BOOST_REQUIRE(sink.wait_for([](const auto& v) { return has_ack_for(v, 1); }));
+
+  const auto stopped = std::chrono::steady_clock::now();
+  server.reset();
+  BOOST_REQUIRE(sink.wait_event(tr::event_kind::disconnected, 1, 2s));
+  BOOST_TEST((std::chrono::steady_clock::now() - stopped < 2s));
+  const auto events = sink.events();
+  BOOST_TEST(events.back().detail.find("closed") != std::string::npos, events.back().detail);
+
+  // The server is back before the first attempt is due (200 ms +-20%): the
+  // client finds it on that attempt, well inside one silence limit.
+  const auto back = std::chrono::steady_clock::now();
+  server = std::make_unique<echo_server>(port);
+  BOOST_REQUIRE(sink.wait_event(tr::event_kind::connected, 2, 3s));
+  BOOST_TEST((std::chrono::steady_clock::now() - back < 3s));
+  BOOST_REQUIRE(c.send(link, proto::make("monitor:FAST", proto::cp_auth{"FAST"}, 3)));
+  BOOST_REQUIRE(sink.wait_for([](const auto& v) { return has_ack_for(v, 3); }));
+}
+
+// Heartbeats take the byte-check path and are still answered, whatever the
+// sender's name and correlation; one encoded another way takes the decode
+// path and is answered too. None reaches the application.
+BOOST_AUTO_TEST_CASE(heartbeats_are_answered_on_the_fast_path_and_the_slow_one) {
+  const int port = free_port();
+  echo_server server(port);
+  raw_socket peer(zmq::socket_type::dealer, "raw-hb");
+  peer.socket.connect(endpoint(port));
+
+  const auto answered = [&](const std::string& frame) {
+    (void)peer.socket.send(zmq::buffer(frame), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!peer.socket.recv(reply, zmq::recv_flags::none)) {
+      return false;
+    }
+    const auto decoded = proto::decode(reply.data(), reply.size());
+    return decoded.ok() && decoded->is<proto::heartbeat>() && decoded->sender == "central";
+  };
+  const std::string long_sender(proto::max_id_size, 'x');
+  for (const auto& sender : {std::string("m"), std::string("monitor:ALC1"), long_sender}) {
+    const auto frame = proto::encode(proto::make(sender, proto::heartbeat{}, 123456789));
+    BOOST_TEST(proto::is_heartbeat_frame(frame.data(), frame.size()));
+    BOOST_TEST(answered(frame));
+  }
+  // [1, "heartbeat", "x", 0, {}] with the version as a uint8: valid, but not
+  // the bytes encode() writes.
+  const char odd_bytes[] = "\x95\xcc\x01\xa9heartbeat\xa1x\x00\x80";
+  const std::string odd(odd_bytes, sizeof odd_bytes - 1);
+  BOOST_TEST(!proto::is_heartbeat_frame(odd.data(), odd.size()));
+  BOOST_REQUIRE(proto::decode(odd).ok());
+  BOOST_TEST(answered(odd));
+  // Real requests still get through after all that.
+  (void)peer.socket.send(zmq::buffer(proto::encode(proto::make("driver:D1", proto::driver_hello{"D1"}, 9))),
+                         zmq::send_flags::none);
+  zmq::message_t reply;
+  BOOST_REQUIRE(peer.socket.recv(reply, zmq::recv_flags::none));
+  BOOST_TEST(proto::decode(reply.data(), reply.size())->is<proto::ack>());
+  BOOST_REQUIRE(server.sink.wait_for([](const auto& v) { return v.messages.size() == 1; }));
+  BOOST_TEST(server.sink.messages()[0].msg.is<proto::driver_hello>());
+}
+
+// Everything read in one wake-up arrives as one batch, in order; nothing
+// is lost or delivered twice, and on_message is not called behind its back.
+BOOST_AUTO_TEST_CASE(inbound_messages_arrive_in_batches_in_order) {
+  const int port = free_port();
+  batch_recorder sink;
+  tr::transport server(fast_options("central"));
+  server.add_router(endpoint(port));
+  BOOST_REQUIRE(server.start(sink).ok());
+
+  raw_socket peer(zmq::socket_type::dealer, "raw-burst");
+  peer.socket.connect(endpoint(port));
+  constexpr std::uint64_t burst = 500;
+  for (std::uint64_t i = 1; i <= burst; ++i) {
+    const auto frame = proto::encode(proto::make("driver:B", proto::ticket_ack{"ALC1", "c" + std::to_string(i)}, i));
+    (void)peer.socket.send(zmq::buffer(frame), zmq::send_flags::none);
+  }
+  BOOST_REQUIRE(sink.wait_for([&](const auto& v) { return v.messages.size() == burst; }));
+  const auto messages = sink.messages();
+  for (std::uint64_t i = 0; i < burst; ++i) {
+    BOOST_TEST(messages[i].msg.correlation == i + 1);
+  }
+  const auto sizes = sink.sizes();
+  BOOST_TEST(sink.direct() == 0);
+  std::size_t total = 0;
+  for (const auto n : sizes) {
+    BOOST_TEST(n > 0u);
+    total += n;
+  }
+  BOOST_TEST(total == burst);
+  // A burst read in one go is one batch, not 500 callbacks.
+  BOOST_TEST(sizes.size() < burst);
+  BOOST_TEST(*std::max_element(sizes.begin(), sizes.end()) > 1u);
+}
+
+// io_threads only changes how ZeroMQ spreads its work.
+BOOST_AUTO_TEST_CASE(more_io_threads_change_nothing_visible) {
+  const int port = free_port();
+  auto o = fast_options("central");
+  o.io_threads = 2;
+  echo_sink server_sink;
+  tr::transport server(o);
+  const auto link = server.add_router(endpoint(port));
+  server_sink.attach(&server, link);
+  BOOST_REQUIRE(server.start(server_sink).ok());
+  client c(port, "monitor:IO");
+  BOOST_REQUIRE(c.sink.wait_event(tr::event_kind::connected));
+  BOOST_REQUIRE(c.t.send(c.link, proto::make("monitor:IO", proto::cp_auth{"IO"}, 5)));
+  BOOST_REQUIRE(c.sink.wait_for([](const auto& v) { return has_ack_for(v, 5); }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
