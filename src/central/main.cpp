@@ -19,11 +19,15 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: EV_Central <port> [--config FILE] [--db FILE] [--keys DIR] [--insecure] [--headless] [--log FILE]\n"
+    "usage: EV_Central <port> [--bind HOST] [--pub-port PORT] [--config FILE] [--db FILE] [--keys DIR]\n"
+    "                  [--insecure] [--headless] [--log FILE]\n"
     "       EV_Central --audit [--db FILE] [--since TIME]\n"
     "\n"
-    "  <port>          requests from Monitors, Engines and Drivers (ROUTER); the CP\n"
-    "                  stream is published on <port>+1 (PUB)\n"
+    "  <port>          requests from Monitors, Engines and Drivers (ROUTER)\n"
+    "  --pub-port PORT the CP stream (PUB; default <port>+1). Clients learn it from\n"
+    "                  Central's snapshot\n"
+    "  --bind HOST     the address both ports bind (default *: every interface, IPv4\n"
+    "                  and IPv6); a name, an IPv4 or an IPv6 address\n"
     "  --config FILE   registry seed (default config/db.json); only CPs and drivers\n"
     "                  the store does not know yet are added\n"
     "  --db FILE       SQLite store (default var/central.db)\n"
@@ -63,7 +67,7 @@ int print_audit(const evnet::runtime::arguments& args) {
 int main(int argc, char** argv) {
   using namespace evnet;
   auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure", "audit"},
-                                      {"config", "db", "log", "keys", "since"});
+                                      {"config", "db", "log", "keys", "since", "bind", "pub-port"});
   if (!args) {
     runtime::exit_usage(usage, args.err().message);
   }
@@ -83,8 +87,24 @@ int main(int argc, char** argv) {
   if (!port) {
     runtime::exit_usage(usage, port.err().message);
   }
-  if (*port == 65535) {
-    runtime::exit_usage(usage, "<port> must leave room for the stream port <port>+1");
+  auto bind = runtime::parse_host(args->get("bind").value_or("*"), "--bind");
+  if (!bind) {
+    runtime::exit_usage(usage, bind.err().message);
+  }
+  std::uint16_t pub_port = 0;
+  if (auto given = args->get("pub-port")) {
+    auto parsed = runtime::parse_port(*given, "--pub-port");
+    if (!parsed) {
+      runtime::exit_usage(usage, parsed.err().message);
+    }
+    if (*parsed == *port) {
+      runtime::exit_usage(usage, "--pub-port must differ from <port> (" + std::to_string(*port) + ")");
+    }
+    pub_port = *parsed;
+  } else if (*port == 65535) {
+    runtime::exit_usage(usage, "<port> must leave room for the stream port <port>+1, or give --pub-port");
+  } else {
+    pub_port = static_cast<std::uint16_t>(*port + 1);
   }
   const auto trust = runtime::trust_from(*args);
   runtime::warn_if_insecure(trust, "EV_Central");
@@ -133,6 +153,10 @@ int main(int argc, char** argv) {
   opts.sender_name = "central";
   // Nothing a peer sends Central needs more (a snapshot is only sent).
   opts.max_frame_size = protocol::max_request_frame_size;
+  // CURVE handshakes and encryption of thousands of peers run on ZeroMQ's
+  // I/O threads: two, on a machine where the actor and the transport
+  // thread take the rest.
+  opts.io_threads = 2;
   if (own) {
     opts.curve = transport::curve_config{*own, ring};
   }
@@ -140,9 +164,12 @@ int main(int argc, char** argv) {
   central::central_links links;
   links.net = &net;
   links.ring = own ? ring : nullptr;
-  links.router = net.add_router(runtime::tcp_bind_endpoint(*port));
-  links.publisher = net.add_publisher(runtime::tcp_bind_endpoint(static_cast<std::uint16_t>(*port + 1)));
-  auto core = central::spawn_central(shell.system(), links, central::central_settings{*port, db_path},
-                                     std::move(*db), std::move(*model), shell.view());
+  links.router = net.add_router(runtime::tcp_endpoint(*bind, *port));
+  links.publisher = net.add_publisher(runtime::tcp_endpoint(*bind, pub_port));
+  central::central_settings settings{*port, db_path};
+  settings.pub_port = pub_port;
+  settings.bind = *bind;
+  auto core = central::spawn_central(shell.system(), links, std::move(settings), std::move(*db), std::move(*model),
+                                     shell.view());
   return shell.run(core, net);
 }

@@ -390,7 +390,7 @@ void central_machine::on_snapshot_request(const std::string& peer, std::uint64_t
   if (!snapshots_.take(peer, now)) {
     return out_.send(peer, protocol::error_reply{errc::too_many, "at most 3 snapshots a second"}, corr);
   }
-  out_.send(peer, protocol::snapshot{seq_, public_snapshot()}, corr);
+  out_.send(peer, protocol::snapshot{seq_, public_snapshot(), stream_port_}, corr);
 }
 
 std::vector<protocol::cp_info> central_machine::public_snapshot() const {
@@ -1012,6 +1012,11 @@ void central_machine::on_tick(std::int64_t now) {
   malformed_.prune(now);
   snapshots_.prune(now);
   flush();
+  // After flush(): the heartbeat names the last update this tick published.
+  if (!last_hugz_ms_ || now - *last_hugz_ms_ >= stream_heartbeat_ms) {
+    last_hugz_ms_ = now;
+    hugz_ = protocol::stream_heartbeat{seq_};
+  }
 }
 
 // ---- outputs -----------------------------------------------------------------------------------

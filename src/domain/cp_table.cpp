@@ -21,10 +21,17 @@ json::array cp_table::rows_json() const {
 }
 
 std::optional<std::int64_t> cp_table::next_deadline() const {
+  std::optional<std::int64_t> next;
   if (wanted_ && asked_at_) {
-    return *asked_at_ + snapshot_retry_ms;
+    next = *asked_at_ + snapshot_retry_ms;
   }
-  return std::nullopt;
+  if (watching_silence()) {
+    const auto silent_at = stream_heard_ms_ + stream_silence_ms;
+    if (!next || silent_at < *next) {
+      next = silent_at;
+    }
+  }
+  return next;
 }
 
 void cp_table::ask(outbox& out, std::int64_t now) {
@@ -41,15 +48,48 @@ void cp_table::want_snapshot(outbox& out, bool up, std::int64_t now) {
 
 void cp_table::resync(outbox& out, bool up, std::int64_t now) {
   asked_at_.reset();
+  // Central was away: its stream gets a fresh allowance of silence.
+  stream_heard_ms_ = now;
+  want_snapshot(out, up, now);
+}
+
+void cp_table::subscribe(std::uint32_t port, const char* reason, outbox& out, bool up, std::int64_t now) {
+  stream_port_ = port;
+  stream_heard_ms_ = now;
+  out.notify("stream", {{"port", static_cast<std::int64_t>(port)}, {"reason", reason}});
+  if (port == 0) {
+    // An older Central: no heartbeat will tell us what the subscription
+    // missed, and asking at once would only race it. The next update's
+    // sequence shows a gap, as it always did.
+    return;
+  }
+  // What the old subscription (or none) missed meanwhile: a snapshot taken
+  // after subscribing covers it. Updates buffer until it comes.
+  asked_at_.reset();
   want_snapshot(out, up, now);
 }
 
 void cp_table::on_tick(outbox& out, bool up, std::int64_t now) {
+  // Silence counts only while Central is reachable: with the link down the
+  // stream is silent for a reason the link already handles.
+  if (up && watching_silence() && now - stream_heard_ms_ >= stream_silence_ms) {
+    subscribe(*stream_port_, "silent", out, up, now);
+    return;
+  }
   if (!wanted_ || !up) {
     return;
   }
   if (!asked_at_ || now - *asked_at_ >= snapshot_retry_ms) {
     ask(out, now);
+  }
+}
+
+void cp_table::on_heartbeat(const protocol::stream_heartbeat& h, outbox& out, bool up, std::int64_t now) {
+  stream_heard_ms_ = now;
+  // While a snapshot is awaited it decides; otherwise the stream is behind
+  // what Central published: updates were lost on the way.
+  if (!wanted_ && have_snapshot_ && h.seq > seq_) {
+    want_snapshot(out, up, now);
   }
 }
 
@@ -67,6 +107,10 @@ void cp_table::on_snapshot(const protocol::snapshot& s, outbox& out, bool up, st
   }
   out.notify("cps", {{"cps", rows_json()}});
   replay(out, up, now);
+  if (!stream_port_ || *stream_port_ != s.stream_port) {
+    const char* reason = s.stream_port == 0 ? "assumed" : stream_port_ ? "moved" : "learned";
+    subscribe(s.stream_port, reason, out, up, now);
+  }
 }
 
 void cp_table::replay(outbox& out, bool up, std::int64_t now) {
@@ -86,6 +130,7 @@ void cp_table::replay(outbox& out, bool up, std::int64_t now) {
 }
 
 void cp_table::on_update(const protocol::cp_update& u, outbox& out, bool up, std::int64_t now) {
+  stream_heard_ms_ = now;
   if (wanted_) {
     // Kept whatever its seq: only the snapshot says what is old (after a
     // restart of Central the sequence starts again).

@@ -110,6 +110,8 @@ void driver_runner::on_central(const protocol::message& msg, std::int64_t now) {
 void driver_runner::on_stream(const protocol::message& msg, std::int64_t now) {
   if (const auto* u = std::get_if<protocol::cp_update>(&msg.payload)) {
     table_.on_update(*u, out_, up_, now);
+  } else if (const auto* h = std::get_if<protocol::stream_heartbeat>(&msg.payload)) {
+    table_.on_heartbeat(*h, out_, up_, now);
   }
 }
 

@@ -95,15 +95,51 @@ protected:
 
   void after_each() override {
     auto& out = runner_.out();
+    auto notices = out.take_notices();
+    // Subscribe before the snapshot request that comes with it leaves (the
+    // Clone pattern's order; the transport keeps the order of its queue).
+    for (auto& n : notices) {
+      if (n.name == "stream") {
+        subscribe(n.fields);
+      }
+    }
     for (auto& o : out.take_sends()) {
       links_.net->send(links_.central, protocol::make(sender_, std::move(o.body), next_correlation()));
     }
-    for (auto& n : out.take_notices()) {
+    for (auto& n : notices) {
       emit(std::move(n.name), std::move(n.fields));
     }
   }
 
 private:
+  // The table's `stream` notice: (re)subscribe to Central's stream at the
+  // port it names (0: an older Central, whose stream is on its port + 1),
+  // on Central's host, with a fresh socket. The event says where: the
+  // endpoint and the port actually used.
+  void subscribe(json::object& fields) {
+    std::int64_t port = 0;
+    if (const auto it = fields.find("port"); it != fields.end() && it->second.is_number_integer()) {
+      port = it->second.get<std::int64_t>();
+    }
+    if (port == 0) {
+      port = std::int64_t{links_.central_port} + 1;
+    }
+    if (port < 1 || port > 65535) {
+      emit("error", {{"code", errc::config}, {"message", "CENTRAL's stream port " + std::to_string(port) +
+                                                             " is not a TCP port: not subscribed"}});
+      return;
+    }
+    auto endpoint = transport::tcp_endpoint(links_.central_host, static_cast<std::uint16_t>(port));
+    links_.net->subscribe(links_.stream, endpoint);
+    json::object event{{"endpoint", std::move(endpoint)}, {"port", port}};
+    for (auto& kv : fields) {
+      if (kv.first != "port") {
+        event.emplace(kv.first, std::move(kv.second));
+      }
+    }
+    fields = std::move(event);
+  }
+
   void load_file(const std::string& path) { runner_.start_file(path, domain::load_request_file(path), now()); }
 
   driver_links links_;

@@ -18,7 +18,9 @@ namespace evnet::driver {
 struct driver_links {
   transport::transport* net = nullptr;
   transport::link_id central = 0;  // DEALER: requests and the driver's own messages
-  transport::link_id stream = 0;   // SUB: the CP table stream
+  transport::link_id stream = 0;   // SUB: the CP table stream, subscribed once Central names its port
+  std::string central_host;        // where the stream is too (a name, an IPv4 or IPv6 address)
+  std::uint16_t central_port = 0;
   std::string central_address;     // "host:port", for messages
 };
 

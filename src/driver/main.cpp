@@ -15,7 +15,8 @@ constexpr const char* usage =
     "usage: EV_Driver <central_host> <central_port> <driver_id> [--file FILE] [--duration SECONDS]\n"
     "                 [--keys DIR] [--insecure] [--headless] [--log FILE]\n"
     "\n"
-    "  <central_host> <central_port>  where EV_Central listens\n"
+    "  <central_host> <central_port>  where EV_Central listens (a name, an IPv4 or an\n"
+    "                    IPv6 address); its stream's port is learned from Central\n"
     "  <driver_id>       this driver, as registered in Central (e.g. D1)\n"
     "  --file FILE       run the services in FILE: one 'CP_ID [SECONDS]' per line,\n"
     "                    4 s between services\n"
@@ -42,12 +43,13 @@ int main(int argc, char** argv) {
   if (pos.size() != 3) {
     runtime::exit_usage(usage, "expected three arguments: <central_host> <central_port> <driver_id>");
   }
+  auto host = runtime::parse_host(pos[0], "<central_host>");
+  if (!host) {
+    runtime::exit_usage(usage, host.err().message);
+  }
   auto port = runtime::parse_port(pos[1], "<central_port>");
   if (!port) {
     runtime::exit_usage(usage, port.err().message);
-  }
-  if (*port == 65535) {
-    runtime::exit_usage(usage, "<central_port> must leave room for the stream port <central_port>+1");
   }
   if (!is_safe_id(pos[2])) {
     runtime::exit_usage(usage, "<driver_id> must be 1 to 64 letters, digits, '-', '_' or '.'");
@@ -83,11 +85,14 @@ int main(int argc, char** argv) {
   transport::transport net{opts};
   driver::driver_links links;
   links.net = &net;
-  links.central_address = pos[0] + ":" + pos[1];
-  links.central = net.add_dealer(runtime::tcp_endpoint(pos[0], *port), "driver:" + settings.driver_id,
+  links.central_host = *host;
+  links.central_port = *port;
+  links.central_address = runtime::host_port(*host, *port);
+  links.central = net.add_dealer(runtime::tcp_endpoint(*host, *port), "driver:" + settings.driver_id,
                                  central_key);
-  links.stream =
-      net.add_subscriber(runtime::tcp_endpoint(pos[0], static_cast<std::uint16_t>(*port + 1)), "cp", central_key);
+  // Not connected yet: Central's snapshot names the stream's port, and the
+  // driver subscribes then (see domain::cp_table).
+  links.stream = net.add_subscriber({}, "cp", central_key);
   auto core = driver::spawn_driver(shell.system(), links, std::move(settings), shell.view());
   return shell.run(core, net);
 }

@@ -14,13 +14,16 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: EV_CP_E <central_host> <central_port> --cp ID [--listen PORT] [--store FILE] [--keys DIR]\n"
-    "               [--insecure] [--headless] [--log FILE]\n"
+    "usage: EV_CP_E <central_host> <central_port> --cp ID [--listen PORT] [--bind HOST] [--store FILE]\n"
+    "               [--keys DIR] [--insecure] [--headless] [--log FILE]\n"
     "\n"
-    "  <central_host> <central_port>  where EV_Central listens\n"
+    "  <central_host> <central_port>  where EV_Central listens (a name, an IPv4 or an\n"
+    "                  IPv6 address)\n"
     "  --cp ID         the CP this Engine is: it uses that CP's key pair and admits\n"
     "                  only that CP's Monitor (required unless --insecure)\n"
     "  --listen PORT   where this Engine's Monitor connects (default 6000)\n"
+    "  --bind HOST     the address --listen binds (default *: every interface,\n"
+    "                  IPv4 and IPv6)\n"
     "  --store FILE    local store of unacknowledged charges (default var/engine-<PORT>.db)\n"
     "  --headless      no console: JSON events on stdout, commands on stdin\n"
     "                  (plug, unplug, fault, repair, quit)\n"
@@ -32,7 +35,7 @@ constexpr const char* usage =
 int main(int argc, char** argv) {
   using namespace evnet;
   auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure"},
-                                      {"listen", "store", "log", "cp", "keys"});
+                                      {"listen", "bind", "store", "log", "cp", "keys"});
   if (!args) {
     runtime::exit_usage(usage, args.err().message);
   }
@@ -41,6 +44,14 @@ int main(int argc, char** argv) {
   }
   if (args->positional.size() != 2) {
     runtime::exit_usage(usage, "expected two arguments: <central_host> <central_port>");
+  }
+  auto central_host = runtime::parse_host(args->positional[0], "<central_host>");
+  if (!central_host) {
+    runtime::exit_usage(usage, central_host.err().message);
+  }
+  auto bind = runtime::parse_host(args->get("bind").value_or("*"), "--bind");
+  if (!bind) {
+    runtime::exit_usage(usage, bind.err().message);
   }
   auto central_port = runtime::parse_port(args->positional[1], "<central_port>");
   if (!central_port) {
@@ -91,9 +102,9 @@ int main(int argc, char** argv) {
   engine::engine_links links;
   links.net = &net;
   links.listen_port = *listen;
-  links.central_address = args->positional[0] + ":" + args->positional[1];
-  links.monitor_router = net.add_router(runtime::tcp_bind_endpoint(*listen));
-  links.central = net.add_dealer(runtime::tcp_endpoint(args->positional[0], *central_port), name, central_key);
+  links.central_address = runtime::host_port(*central_host, *central_port);
+  links.monitor_router = net.add_router(runtime::tcp_endpoint(*bind, *listen));
+  links.central = net.add_dealer(runtime::tcp_endpoint(*central_host, *central_port), name, central_key);
   links.cp_id = cp_id;
   auto core = engine::spawn_engine(shell.system(), links, std::move(*db), shell.view());
   return shell.run(core, net);

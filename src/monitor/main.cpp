@@ -17,6 +17,7 @@ constexpr const char* usage =
     "\n"
     "  <engine_host> <engine_port>    where this CP's EV_CP_E listens (its --listen port)\n"
     "  <central_host> <central_port>  where EV_Central listens\n"
+    "                                 (a host is a name, an IPv4 or an IPv6 address)\n"
     "  <cp_id>                        the CP to authenticate, e.g. ALC1\n"
     "  --headless      no panel: JSON events on stdout, commands on stdin\n"
     "                  (charge [SECONDS] starts a charge at the CP; quit)\n"
@@ -37,6 +38,14 @@ int main(int argc, char** argv) {
   const auto& pos = args->positional;
   if (pos.size() != 5) {
     runtime::exit_usage(usage, "expected five arguments");
+  }
+  auto engine_host = runtime::parse_host(pos[0], "<engine_host>");
+  if (!engine_host) {
+    runtime::exit_usage(usage, engine_host.err().message);
+  }
+  auto central_host = runtime::parse_host(pos[2], "<central_host>");
+  if (!central_host) {
+    runtime::exit_usage(usage, central_host.err().message);
   }
   auto engine_port = runtime::parse_port(pos[1], "<engine_port>");
   if (!engine_port) {
@@ -75,10 +84,11 @@ int main(int argc, char** argv) {
   transport::transport net{opts};
   monitor::monitor_links links;
   links.net = &net;
-  links.engine_address = pos[0] + ":" + pos[1];
-  links.central_address = pos[2] + ":" + pos[3];
-  links.engine = net.add_dealer(runtime::tcp_endpoint(pos[0], *engine_port), "monitor:" + cp_id, engine_key);
-  links.central = net.add_dealer(runtime::tcp_endpoint(pos[2], *central_port), "monitor:" + cp_id, central_key);
+  links.engine_address = runtime::host_port(*engine_host, *engine_port);
+  links.central_address = runtime::host_port(*central_host, *central_port);
+  links.engine = net.add_dealer(runtime::tcp_endpoint(*engine_host, *engine_port), "monitor:" + cp_id, engine_key);
+  links.central =
+      net.add_dealer(runtime::tcp_endpoint(*central_host, *central_port), "monitor:" + cp_id, central_key);
   auto core = monitor::spawn_monitor(shell.system(), links, cp_id, shell.view());
   return shell.run(core, net);
 }

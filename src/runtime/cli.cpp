@@ -84,14 +84,49 @@ void exit_usage(std::string_view usage, std::string_view problem) {
   std::exit(2);
 }
 
-std::string tcp_endpoint(std::string_view host, std::uint16_t port) {
-  std::string h{host};
-  if (h.find(':') != std::string::npos && h.front() != '[') {
-    h = "[" + h + "]";
+result<std::string> parse_host(std::string_view text, std::string_view what) {
+  auto bad = [&](std::string_view why) {
+    return error{errc::usage, std::string(what) + " must be a host name, an IPv4 or an IPv6 address" +
+                                  std::string(why) + ", not '" + std::string(text) + "'"};
+  };
+  std::string_view host = text;
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) {
+    host = host.substr(1, host.size() - 2);
   }
-  return "tcp://" + h + ":" + std::to_string(port);
+  if (host.empty() || host.size() > 253) {
+    return bad("");
+  }
+  if (host == "*") {
+    return std::string(host);
+  }
+  const auto colons = std::count(host.begin(), host.end(), ':');
+  for (const char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == '_' || c == ':' || c == '%';
+    if (!ok) {
+      return bad("");
+    }
+  }
+  // One colon is a host with a port glued on ("central:7000"), never an
+  // IPv6 address (those have at least two).
+  if (colons == 1) {
+    return bad(" (give the port separately)");
+  }
+  if (colons == 0 && (bracketed || host.find('%') != std::string_view::npos)) {
+    return bad("");
+  }
+  return std::string(host);
 }
 
-std::string tcp_bind_endpoint(std::uint16_t port) { return "tcp://*:" + std::to_string(port); }
+std::string host_port(std::string_view host, std::uint16_t port) {
+  std::string out;
+  if (host.find(':') != std::string_view::npos && host.front() != '[') {
+    out.append("[").append(host).append("]");
+  } else {
+    out.append(host);
+  }
+  return out.append(":").append(std::to_string(port));
+}
 
 } // namespace evnet::runtime

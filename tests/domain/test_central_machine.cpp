@@ -748,3 +748,70 @@ BOOST_AUTO_TEST_CASE(the_same_inputs_give_the_same_outputs) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- the stream: its port in snapshots, its heartbeat -----------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(the_stream, fixture)
+
+BOOST_AUTO_TEST_CASE(snapshots_name_the_stream_port_once_it_is_set) {
+  tell("d1", protocol::snapshot_request{}, 4);
+  BOOST_TEST(to<protocol::snapshot>("d1").at(0).stream_port == 0u);  // unknown: clients assume port+1
+  drain();
+  central->set_stream_port(7101);
+  BOOST_TEST(central->stream_port() == 7101u);
+  now += 1000;
+  tell("d1", protocol::snapshot_request{}, 5);
+  BOOST_TEST(to<protocol::snapshot>("d1").at(0).stream_port == 7101u);
+}
+
+BOOST_AUTO_TEST_CASE(a_heartbeat_once_a_second_names_the_last_update_published) {
+  // The fixture's own ticks may have made one already.
+  (void)central->take_stream_heartbeat();
+  pass(1000);
+  auto hugz = central->take_stream_heartbeat();
+  BOOST_REQUIRE(hugz.has_value());
+  BOOST_TEST(hugz->seq == central->seq());
+  BOOST_TEST(!central->take_stream_heartbeat().has_value());  // taken once
+
+  // Ticks more often than once a second do not make more of them.
+  now += 400;
+  central->on_tick(now);
+  BOOST_TEST(!central->take_stream_heartbeat().has_value());
+  now += 599;
+  central->on_tick(now);
+  BOOST_TEST(!central->take_stream_heartbeat().has_value());
+  now += 1;
+  central->on_tick(now);
+  BOOST_TEST(central->take_stream_heartbeat().has_value());
+
+  // An update published in a tick is named by that tick's heartbeat, and it
+  // is not a new sequence number: the next update follows on.
+  drain();
+  const auto before = central->seq();
+  tell("m1", protocol::cp_status{"ALC1", false, "fault"});
+  BOOST_REQUIRE(!updates.empty());
+  const auto last = updates.back().seq;
+  BOOST_TEST(last > before);
+  pass(1000);
+  hugz = central->take_stream_heartbeat();
+  BOOST_REQUIRE(hugz.has_value());
+  BOOST_TEST(hugz->seq == last);
+  BOOST_TEST(central->seq() == last);
+  tell("m1", protocol::cp_status{"ALC1", true, ""});
+  BOOST_TEST(updates.back().seq == last + 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_quiet_stream_still_beats_every_second) {
+  (void)central->take_stream_heartbeat();
+  int beats = 0;
+  for (int s = 0; s < 10; ++s) {
+    pass(1000);
+    if (auto h = central->take_stream_heartbeat()) {
+      ++beats;
+      BOOST_TEST(h->seq == central->seq());
+    }
+  }
+  BOOST_TEST(beats == 10);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

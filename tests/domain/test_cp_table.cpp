@@ -115,7 +115,7 @@ BOOST_FIXTURE_TEST_CASE(updates_before_the_snapshot_are_buffered_then_filtered_a
   BOOST_TEST(state("B") == cp_state::busy);
 
   const auto n = notices();
-  BOOST_REQUIRE(n.size() == 3u);
+  BOOST_REQUIRE(n.size() == 4u);
   BOOST_TEST(n[0].name == "cps");
   BOOST_TEST(n[1].name == "cp_state");
   BOOST_TEST(str(n[1], "cp") == "B");
@@ -124,13 +124,14 @@ BOOST_FIXTURE_TEST_CASE(updates_before_the_snapshot_are_buffered_then_filtered_a
   BOOST_TEST(n[2].name == "cp_state");
   BOOST_TEST(str(n[2], "cp") == "A");
   BOOST_TEST(str(n[2], "state") == "BROKEN");
+  BOOST_TEST(n[3].name == "stream");  // the first snapshot: subscribe (see below)
 }
 
 BOOST_FIXTURE_TEST_CASE(the_cps_event_carries_every_row_with_todays_fields, fixture) {
   table.resync(out, up, now);
   snap(3, {cp("B", cp_state::active), cp("A", cp_state::out_of_order)});
   const auto n = notices();
-  BOOST_REQUIRE(n.size() == 1u);
+  BOOST_REQUIRE(n.size() == 2u);  // cps, then stream
   const auto& rows = n[0].fields.at("cps");
   BOOST_REQUIRE(rows.is_array());
   BOOST_REQUIRE(rows.size() == 2u);
@@ -246,4 +247,177 @@ BOOST_FIXTURE_TEST_CASE(a_new_cp_in_its_default_state_is_added_quietly_as_today,
   BOOST_TEST(table.find("N") != nullptr);
   upd(3, cp("M", cp_state::active));
   BOOST_TEST(notices().size() == 1u);
+}
+
+// ---- the stream's port and heartbeat (Clone pattern) -----------------------------------
+
+namespace {
+
+protocol::snapshot snapshot_on(std::uint64_t seq, std::uint32_t port, std::vector<protocol::cp_info> cps = {}) {
+  protocol::snapshot s{seq, std::move(cps)};
+  s.stream_port = port;
+  return s;
+}
+
+std::int64_t num(const notice& n, const std::string& key) {
+  const auto it = n.fields.find(key);
+  BOOST_REQUIRE(it != n.fields.end());
+  return it->second.get<std::int64_t>();
+}
+
+// The `stream` notices among `ns`: (port, reason).
+std::vector<std::pair<std::int64_t, std::string>> streams(const std::vector<notice>& ns) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  for (const auto& n : ns) {
+    if (n.name == "stream") {
+      out.emplace_back(num(n, "port"), str(n, "reason"));
+    }
+  }
+  return out;
+}
+
+using stream_list = std::vector<std::pair<std::int64_t, std::string>>;
+
+// A table that learned port 7001 from its first snapshot and holds the
+// second snapshot at seq 10: following the stream.
+struct following : fixture {
+  following() {
+    table.resync(out, up, now);
+    snapshot_requests();
+    table.on_snapshot(snapshot_on(9, 7001, {cp("A", cp_state::active)}), out, up, now);
+    snapshot_requests();
+    table.on_snapshot(snapshot_on(10, 7001, {cp("A", cp_state::active)}), out, up, now);
+    notices();
+    BOOST_REQUIRE(!table.awaiting_snapshot());
+  }
+  void hugz(std::uint64_t seq) { table.on_heartbeat(protocol::stream_heartbeat{seq}, out, up, now); }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_first_snapshot_names_the_stream_port_subscribe_then_snapshot_again, fixture) {
+  table.resync(out, up, now);
+  BOOST_TEST(snapshot_requests() == 1);
+  BOOST_TEST(!table.stream_port().has_value());
+  table.on_snapshot(snapshot_on(9, 7001, {cp("A", cp_state::active)}), out, up, now);
+  const auto n = notices();
+  BOOST_TEST(n.front().name == "cps");  // the table is shown at once
+  BOOST_TEST((streams(n) == stream_list{{7001, "learned"}}));
+  BOOST_REQUIRE(table.stream_port().has_value());
+  BOOST_TEST(*table.stream_port() == 7001u);
+  // Subscribed after that snapshot was taken: what was published in
+  // between is covered by a second one, and updates wait for it.
+  BOOST_TEST(table.awaiting_snapshot());
+  BOOST_TEST(snapshot_requests() == 1);
+  upd(11, cp("A", cp_state::busy));
+  BOOST_TEST(table.buffered() == 1u);
+  table.on_snapshot(snapshot_on(10, 7001, {cp("A", cp_state::active)}), out, up, now);
+  BOOST_TEST(streams(notices()).empty());  // the same port: nothing to do
+  BOOST_TEST(snapshot_requests() == 0);
+  BOOST_TEST(!table.awaiting_snapshot());
+  BOOST_TEST(table.seq() == 11u);
+  BOOST_TEST(state("A") == cp_state::busy);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stream_that_moved_is_followed_to_its_new_port, fixture) {
+  table.resync(out, up, now);
+  table.on_snapshot(snapshot_on(9, 7001), out, up, now);
+  table.on_snapshot(snapshot_on(9, 7001), out, up, now);
+  notices();
+  snapshot_requests();
+  // Central restarted with another --pub-port.
+  table.resync(out, up, now + 1000);
+  BOOST_TEST(snapshot_requests() == 1);
+  table.on_snapshot(snapshot_on(1, 9100), out, up, now + 1000);
+  BOOST_TEST((streams(notices()) == stream_list{{9100, "moved"}}));
+  BOOST_TEST(snapshot_requests() == 1);
+  BOOST_TEST(*table.stream_port() == 9100u);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_older_central_naming_no_port_means_port_plus_one_without_a_second_snapshot, fixture) {
+  table.resync(out, up, now);
+  snapshot_requests();
+  snap(5, {cp("A", cp_state::active)});
+  BOOST_TEST((streams(notices()) == stream_list{{0, "assumed"}}));
+  BOOST_TEST(!table.awaiting_snapshot());
+  BOOST_TEST(snapshot_requests() == 0);
+  snap(5, {cp("A", cp_state::active)});
+  BOOST_TEST(streams(notices()).empty());
+  // No heartbeat comes from such a Central: its silence means nothing.
+  table.on_tick(out, up, now + 60'000);
+  BOOST_TEST(notices().empty());
+  BOOST_TEST(snapshot_requests() == 0);
+  BOOST_TEST(!table.next_deadline().has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_at_our_sequence_changes_nothing, following) {
+  hugz(10);
+  hugz(9);  // published before the snapshot was taken
+  BOOST_TEST(snapshot_requests() == 0);
+  BOOST_TEST(notices().empty());
+  BOOST_TEST(!table.awaiting_snapshot());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_above_our_sequence_means_updates_were_lost, following) {
+  hugz(12);  // 11 and 12 never arrived
+  BOOST_TEST(table.awaiting_snapshot());
+  BOOST_TEST(snapshot_requests() == 1);
+  hugz(13);  // while it is awaited: one request only
+  BOOST_TEST(snapshot_requests() == 0);
+  upd(13, cp("A", cp_state::busy));
+  table.on_snapshot(snapshot_on(12, 7001, {cp("A", cp_state::broken)}), out, up, now);
+  BOOST_TEST(table.seq() == 13u);
+  BOOST_TEST(state("A") == cp_state::busy);
+  BOOST_TEST(!table.awaiting_snapshot());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_silent_stream_is_resubscribed_and_resnapshot_after_three_seconds, following) {
+  const auto start = now;
+  BOOST_REQUIRE(table.next_deadline().has_value());
+  BOOST_TEST(*table.next_deadline() == start + cp_table::stream_silence_ms);
+  // Heard every second: never silent.
+  for (int s = 1; s <= 10; ++s) {
+    now = start + s * 1000;
+    hugz(10);
+    table.on_tick(out, up, now);
+  }
+  BOOST_TEST(notices().empty());
+  BOOST_TEST(snapshot_requests() == 0);
+  // Then nothing: 2.999 s is still fine, 3 s is not.
+  const auto last = now;
+  table.on_tick(out, up, last + cp_table::stream_silence_ms - 1);
+  BOOST_TEST(notices().empty());
+  table.on_tick(out, up, last + cp_table::stream_silence_ms);
+  BOOST_TEST((streams(notices()) == stream_list{{7001, "silent"}}));
+  BOOST_TEST(snapshot_requests() == 1);
+  BOOST_TEST(table.awaiting_snapshot());
+  // Still silent: another resubscription 3 s later, not one per tick.
+  table.on_tick(out, up, last + cp_table::stream_silence_ms + 1000);
+  BOOST_TEST(notices().empty());
+  table.on_tick(out, up, last + 2 * cp_table::stream_silence_ms);
+  BOOST_TEST((streams(notices()) == stream_list{{7001, "silent"}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(any_stream_message_counts_as_a_sign_of_life, following) {
+  now += 2000;
+  upd(11, cp("A", cp_state::busy));
+  notices();
+  table.on_tick(out, up, now + cp_table::stream_silence_ms - 1);
+  BOOST_TEST(notices().empty());
+  table.on_tick(out, up, now + cp_table::stream_silence_ms);
+  BOOST_TEST(streams(notices()).size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(silence_does_not_count_while_central_is_unreachable, following) {
+  table.on_tick(out, false, now + 60'000);
+  BOOST_TEST(notices().empty());
+  BOOST_TEST(snapshot_requests() == 0);
+  // Back: a new session gives the stream a fresh allowance.
+  now += 60'000;
+  table.resync(out, up, now);
+  BOOST_TEST(snapshot_requests() == 1);
+  table.on_tick(out, up, now + cp_table::stream_silence_ms - 1);
+  BOOST_TEST(streams(notices()).empty());
+  table.on_tick(out, up, now + cp_table::stream_silence_ms);
+  BOOST_TEST((streams(notices()) == stream_list{{7001, "silent"}}));
 }

@@ -210,6 +210,18 @@ public:
   // Deadlines and resends: call at least every second.
   void on_tick(std::int64_t now);
 
+  // The stream (Clone pattern). Snapshots name the port of Central's PUB
+  // socket (0 until set: "unknown", as from an older Central), so clients
+  // learn it instead of assuming one.
+  void set_stream_port(std::uint32_t port) { stream_port_ = port; }
+  std::uint32_t stream_port() const { return stream_port_; }
+  // The stream's heartbeat (the Clone pattern's HUGZ): on_tick makes one
+  // when `stream_heartbeat_ms` have passed since the last, carrying the
+  // sequence number of the last update published. The owner publishes it on
+  // the stream's topic after the tick's updates.
+  static constexpr std::int64_t stream_heartbeat_ms = 1000;
+  std::optional<protocol::stream_heartbeat> take_stream_heartbeat() { return std::exchange(hugz_, std::nullopt); }
+
   // What the machine wants done; drain after each input.
   outbox& out() { return out_; }
 
@@ -266,6 +278,9 @@ private:
   outbox out_;
   std::uint64_t seq_ = 0;
   std::uint64_t correlation_ = 0;
+  std::uint32_t stream_port_ = 0;
+  std::optional<std::int64_t> last_hugz_ms_;        // when the last stream heartbeat was made
+  std::optional<protocol::stream_heartbeat> hugz_;  // made, not yet taken
   bool quit_ = false;
   std::map<std::string, cp_state> shown_;  // cp -> state last shown
   std::set<std::string> interrupted_;      // charge ids whose driver was told

@@ -4,6 +4,7 @@
 // the usage and exits 2; --help prints it and exits 0.
 
 #include "evnet/result.hpp"
+#include "evnet/transport.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -31,8 +32,17 @@ result<std::int64_t> parse_seconds(std::string_view text, std::string_view what)
 // Prints usage to stdout and exits 0 (help) or to stderr with `problem` and exits 2.
 [[noreturn]] void exit_usage(std::string_view usage, std::string_view problem = {});
 
-// "tcp://host:port"; IPv6 literals get brackets.
-std::string tcp_endpoint(std::string_view host, std::uint16_t port);
-std::string tcp_bind_endpoint(std::uint16_t port);
+// A host argument: a name, an IPv4 address, an IPv6 address (brackets
+// optional: "::1" and "[::1]" are the same and come back without them), or
+// "*" for every interface where a program binds. Refuses what cannot be a
+// host (empty, spaces, '/', a port glued on) with a usage error naming `what`.
+result<std::string> parse_host(std::string_view text, std::string_view what);
+
+// "tcp://host:port" (IPv6 literals in brackets, "*" for every interface):
+// the transport's, so that every program spells endpoints one way.
+using transport::tcp_endpoint;
+
+// "host:port" for messages and events: "[::1]:7000" for an IPv6 address.
+std::string host_port(std::string_view host, std::uint16_t port);
 
 } // namespace evnet::runtime
