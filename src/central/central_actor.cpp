@@ -31,12 +31,19 @@ public:
         // The stream's sequence starts at the wall clock so that a restarted
         // Central continues above anything subscribers saw before: they see
         // a gap and ask for a snapshot (Clone pattern) instead of ignoring us.
-        machine_(*db_, std::move(model), static_cast<std::uint64_t>(now()) * 1000) {}
+        machine_(*db_, std::move(model), static_cast<std::uint64_t>(now()) * 1000) {
+    // Group commit: the messages, events, commands and ticks waiting
+    // together share one transaction of the store, and what they produced
+    // leaves only once it is durable (see begin_batch/end_batch below).
+    group_inputs();
+    machine_.set_stream_port(settings_.pub_port != 0 ? settings_.pub_port : settings_.port + 1);
+  }
 
 protected:
   void on_start() override {
     emit("started", {{"port", settings_.port},
-                     {"pub_port", settings_.port + 1},
+                     {"pub_port", machine_.stream_port()},
+                     {"bind", settings_.bind},
                      {"db", settings_.db_path},
                      {"cps", machine_.model().cp_ids().size()}});
     machine_.start(now());
@@ -97,13 +104,50 @@ protected:
     machine_.on_tick(now);
   }
 
-  // A signal or the panel's quit: the same orderly words as the `quit` command.
+  // A signal or the panel's quit: the same orderly words as the `quit`
+  // command (the core commits and flushes, then after_each() quits).
   void on_quit() override {
     domain::operator_command quit;
     quit.verb = domain::operator_verb::quit;
     machine_.on_operator(quit, now());
-    after_each();
   }
+
+  // ---- group commit ------------------------------------------------------
+  void begin_batch() override {
+    if (auto st = db_->begin_batch(); !st) {
+      // Only if a batch were left open, which the core never does: the
+      // writes then go on one by one, each committed at once.
+      emit("error", {{"code", st.err().code}, {"message", st.err().message}});
+    }
+  }
+
+  // The batch's writes become durable here, before anything they justify
+  // (a record_ack, a ticket, a yes) leaves in after_each(). A failed commit
+  // is a failed write, handled as the machine handles one: shown to the
+  // operator (an `error` event) and not acknowledged. Since the batch is
+  // lost as a whole, nothing it produced for a peer leaves: every peer
+  // asks again (an Engine resends its record until record_ack, a driver
+  // its request, a CP its answer) and the retry is written again. Stream
+  // updates and the operator's events still go: they show the state, they
+  // promise nothing.
+  void end_batch() override {
+    if (!db_->in_batch()) {
+      return;
+    }
+    auto st = db_->commit_batch();
+    if (st) {
+      return;
+    }
+    emit("error", {{"code", st.err().code}, {"message", st.err().message}});
+    const auto withheld = machine_.out().take_sends().size();
+    runtime::log_line(central_name, "store: " + st.err().message + "; " + std::to_string(withheld) +
+                                        " replies withheld (their senders retry)");
+  }
+
+  bool output_waits() const override { return db_->batch_has_writes(); }
+  // Nothing to send: the batch's writes (audit rows of admitted keys) may
+  // wait a little for company (core_actor's max_defer).
+  bool output_pending() override { return !machine_.out().empty(); }
 
   void after_each() override {
     auto& out = machine_.out();
@@ -121,6 +165,10 @@ protected:
     for (auto& u : out.take_updates()) {
       links_.net->publish(links_.publisher, "cp", protocol::make(central_name, std::move(u)));
     }
+    // The stream's heartbeat (Clone pattern) follows the updates it names.
+    if (auto hugz = machine_.take_stream_heartbeat()) {
+      links_.net->publish(links_.publisher, "cp", protocol::make(central_name, *hugz));
+    }
     // A revoked key stops counting now: the ring refuses its handshakes and
     // its messages, the transport cuts its open connections.
     for (const auto& identity : machine_.take_revoked()) {
@@ -129,7 +177,8 @@ protected:
       }
       links_.net->revoke(identity);
     }
-    if (machine_.quit_requested()) {
+    if (machine_.quit_requested() && !quitting_) {
+      quitting_ = true;
       quit_now();
     }
   }
@@ -177,10 +226,11 @@ private:
     for (const auto& identity : gone) {
       machine_.on_revoked_elsewhere(identity, now);
     }
-    after_each();
+    // What this produced leaves with the tick's batch, after its commit.
   }
 
   central_links links_;
+  bool quitting_ = false;
   std::int64_t data_version_ = -1;
   std::set<std::string> admitted_;  // identities the ring admitted at the last look
   central_settings settings_;

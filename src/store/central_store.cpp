@@ -6,8 +6,10 @@
 #include "evnet/text.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace evnet::store {
 
@@ -120,7 +122,46 @@ constexpr const char* key_columns =
 } // namespace
 
 struct central_store::impl {
+  explicit impl(sql::connection c) : db(std::move(c)) {}
+
   sql::connection db;
+
+  // ---- group commit (see the header) ----
+  bool batch_open = false;       // between begin_batch() and its end
+  bool batch_begun = false;      // its transaction is open in SQLite
+  std::size_t batch_writes = 0;  // writes joined to it
+  std::optional<error> batch_lost;  // SQLite ended it early (after an error)
+  std::uint64_t commits = 0;     // write transactions committed (commit hook)
+
+  // Every write calls this first. Inside a batch, the first write opens the
+  // batch's transaction; a failure to open it (the database is locked by
+  // another writer for longer than busy_timeout) is this write's error, as
+  // it would be outside a batch, and the next write tries again.
+  status join_batch(const std::string& what) {
+    if (!batch_open) {
+      return ok_value;
+    }
+    if (!batch_begun) {
+      if (auto started = db.exec("BEGIN IMMEDIATE", what + " (begin the batch)"); !started) {
+        return started;
+      }
+      batch_begun = true;
+    } else if (!batch_lost && !db.in_transaction()) {
+      // An earlier write's error (disk full, I/O error) made SQLite roll
+      // the whole transaction back: what the batch wrote before is gone,
+      // and this write and the next ones run on their own (autocommit).
+      batch_lost = error{errc::store, "SQLite rolled the batch back after an error in one of its writes"};
+    }
+    ++batch_writes;
+    return ok_value;
+  }
+
+  void end_batch() {
+    batch_open = false;
+    batch_begun = false;
+    batch_writes = 0;
+    batch_lost.reset();
+  }
 
   // Inserts one CP unless known; true when it was new.
   result<bool> insert_cp(const domain::cp_record& r) {
@@ -229,11 +270,102 @@ result<std::unique_ptr<central_store>> central_store::open(const std::string& pa
   if (!db) {
     return db.err();
   }
-  auto p = std::make_unique<impl>(impl{std::move(db).value()});
+  auto p = std::make_unique<impl>(std::move(db).value());
+  // Counts the write transactions SQLite commits (each one an fsync of the
+  // WAL); `p` is heap-allocated and owns the connection, so the pointer
+  // outlives every call.
+  sqlite3_commit_hook(
+      p->db.handle(),
+      [](void* commits) {
+        ++*static_cast<std::uint64_t*>(commits);
+        return 0;  // 0: let the commit go on
+      },
+      &p->commits);
   return std::unique_ptr<central_store>(new central_store(std::move(p)));
 }
 
+// ---- group commit -----------------------------------------------------------
+
+status central_store::begin_batch() {
+  if (impl_->batch_open) {
+    return error{errc::store, "a batch is open already (batches do not nest)"};
+  }
+  impl_->end_batch();
+  impl_->batch_open = true;
+  return ok_value;
+}
+
+status central_store::commit_batch() {
+  auto& b = *impl_;
+  if (!b.batch_open) {
+    return error{errc::store, "commit_batch: no batch is open"};
+  }
+  const bool begun = b.batch_begun;
+  const auto writes = b.batch_writes;
+  auto lost = b.batch_lost;
+  b.end_batch();
+  if (!begun) {
+    return ok_value;  // nothing was written: nothing to make durable
+  }
+  const std::string what = "commit a batch of " + std::to_string(writes) + (writes == 1 ? " write" : " writes");
+  if (!lost && !b.db.in_transaction()) {
+    lost = error{errc::store, "SQLite rolled the batch back after an error in one of its writes"};
+  }
+  if (lost) {
+    if (b.db.in_transaction()) {
+      static_cast<void>(b.db.exec("ROLLBACK", what + " (rollback)"));
+    }
+    return error{errc::store, what + ": " + lost->message};
+  }
+  auto done = b.db.exec("COMMIT", what);
+  if (!done) {
+    // SQLite keeps the transaction open after some failed COMMITs (a
+    // deferred constraint, SQLITE_BUSY): none of the batch may stay.
+    if (b.db.in_transaction()) {
+      static_cast<void>(b.db.exec("ROLLBACK", what + " (rollback)"));
+    }
+    return error{errc::store, done.err().message + " (the whole batch is rolled back)"};
+  }
+  return ok_value;
+}
+
+void central_store::rollback_batch() {
+  if (impl_->batch_begun && impl_->db.in_transaction()) {
+    static_cast<void>(impl_->db.exec("ROLLBACK", "roll back a batch"));
+  }
+  impl_->end_batch();
+}
+
+bool central_store::in_batch() const { return impl_->batch_open; }
+
+bool central_store::batch_has_writes() const { return impl_->batch_open && impl_->batch_begun; }
+
+std::size_t central_store::batch_writes() const { return impl_->batch_writes; }
+
+std::uint64_t central_store::commits() const { return impl_->commits; }
+
+central_store::batch::batch(central_store& store) : store_(&store), started_(store.begin_batch()) {}
+
+central_store::batch::~batch() {
+  if (store_ != nullptr && started_) {
+    store_->rollback_batch();
+  }
+}
+
+status central_store::batch::commit() {
+  if (!started_) {
+    return started_;
+  }
+  if (store_ == nullptr) {
+    return error{errc::store, "the batch is over already"};
+  }
+  return std::exchange(store_, nullptr)->commit_batch();
+}
+
 result<int> central_store::seed(const domain::seed& s) {
+  if (auto joined = impl_->join_batch("seed the registry"); !joined) {
+    return joined.err();
+  }
   auto tx = sql::transaction::begin(impl_->db, "seed the registry");
   if (!tx) {
     return tx.err();
@@ -264,6 +396,9 @@ result<bool> central_store::add_cp(const domain::cp_record& r) { return add_cp(r
 result<bool> central_store::add_cp(const domain::cp_record& r, const domain::audit_entry& e) { return add_cp(r, &e); }
 
 result<bool> central_store::add_cp(const domain::cp_record& r, const domain::audit_entry* e) {
+  if (auto joined = impl_->join_batch("register CP " + r.id); !joined) {
+    return joined.err();
+  }
   auto tx = sql::transaction::begin(impl_->db, "register CP " + r.id);
   if (!tx) {
     return tx.err();
@@ -293,6 +428,9 @@ result<bool> central_store::add_cp(const domain::cp_record& r, const domain::aud
 }
 
 result<bool> central_store::add_driver(const domain::driver_record& r, const domain::audit_entry& e) {
+  if (auto joined = impl_->join_batch("register driver " + r.id); !joined) {
+    return joined.err();
+  }
   auto tx = sql::transaction::begin(impl_->db, "register driver " + r.id);
   if (!tx) {
     return tx.err();
@@ -349,6 +487,9 @@ result<domain::seed> central_store::load_registry() {
 
 result<bool> central_store::record_charge(const protocol::charge_record& r) {
   const std::string what = "record charge " + r.cp_id + "/" + r.charge_id;
+  if (auto joined = impl_->join_batch(what); !joined) {
+    return joined.err();
+  }
   auto tx = sql::transaction::begin(impl_->db, what);
   if (!tx) {
     return tx.err();
@@ -396,6 +537,9 @@ result<bool> central_store::knows_charge(const std::string& cp_id, const std::st
 }
 
 status central_store::record_yes(const protocol::charge_request& req, const std::string& charge_id) {
+  if (auto joined = impl_->join_batch("record the yes to " + req.driver_id + "/" + req.request_id); !joined) {
+    return joined;
+  }
   auto s = impl_->db.prepare(
       "INSERT OR IGNORE INTO answers (driver_id, request_id, cp_id, charge_id) VALUES (?1, ?2, ?3, ?4)",
       "record the yes to " + req.driver_id + "/" + req.request_id);
@@ -436,6 +580,9 @@ result<std::vector<protocol::charge_record>> central_store::undelivered_tickets(
 }
 
 status central_store::mark_delivered(const std::string& cp_id, const std::string& charge_id) {
+  if (auto joined = impl_->join_batch("mark ticket " + cp_id + "/" + charge_id + " delivered"); !joined) {
+    return joined;
+  }
   auto s = impl_->db.prepare("UPDATE tickets SET delivered = 1 WHERE cp_id = ?1 AND charge_id = ?2",
                              "mark ticket " + cp_id + "/" + charge_id + " delivered");
   if (!s) {
@@ -446,6 +593,9 @@ status central_store::mark_delivered(const std::string& cp_id, const std::string
 
 status central_store::set_stopped(const std::string& cp_id, bool stopped, const domain::audit_entry& e) {
   const std::string what = std::string(stopped ? "stop" : "resume") + " CP " + cp_id;
+  if (auto joined = impl_->join_batch(what); !joined) {
+    return joined;
+  }
   auto tx = sql::transaction::begin(impl_->db, what);
   if (!tx) {
     return tx.err();
@@ -473,12 +623,23 @@ result<std::vector<std::string>> central_store::stopped_cps() {
 }
 
 status central_store::log_event(const std::string& kind, const std::string& text) {
+  if (auto joined = impl_->join_batch("log event " + kind); !joined) {
+    return joined;
+  }
   return impl_->insert_event(kind, text);
 }
 
-status central_store::audit(const domain::audit_entry& e) { return impl_->insert_audit(e); }
+status central_store::audit(const domain::audit_entry& e) {
+  if (auto joined = impl_->join_batch("audit " + e.action); !joined) {
+    return joined;
+  }
+  return impl_->insert_audit(e);
+}
 
 status central_store::log_and_audit(const std::string& kind, const std::string& text, const domain::audit_entry& e) {
+  if (auto joined = impl_->join_batch("log and audit " + kind); !joined) {
+    return joined;
+  }
   auto tx = sql::transaction::begin(impl_->db, "log and audit " + kind);
   if (!tx) {
     return tx.err();
@@ -549,6 +710,9 @@ result<std::map<std::string, std::string>> central_store::admitted_keys() {
 
 status central_store::register_key(const std::string& kind, const std::string& id, const std::string& public_key,
                                    const domain::audit_entry& e) {
+  if (auto joined = impl_->join_batch("register a key"); !joined) {
+    return joined;
+  }
   auto tx = sql::transaction::begin(impl_->db, "register the key of " + kind + " " + printable_id(id));
   if (!tx) {
     return tx.err();
@@ -564,6 +728,9 @@ status central_store::register_key(const std::string& kind, const std::string& i
 
 status central_store::register_keys(const std::vector<std::tuple<std::string, std::string, std::string>>& keys,
                                     const domain::audit_entry& e) {
+  if (auto joined = impl_->join_batch("register keys"); !joined) {
+    return joined;
+  }
   auto tx = sql::transaction::begin(impl_->db, "register " + std::to_string(keys.size()) + " keys");
   if (!tx) {
     return tx.err();
@@ -582,6 +749,9 @@ status central_store::register_keys(const std::vector<std::tuple<std::string, st
 
 result<std::string> central_store::revoke(const std::string& id, const domain::audit_entry& e) {
   const std::string what = "revoke the key of " + printable_id(id);
+  if (auto joined = impl_->join_batch(what); !joined) {
+    return joined.err();
+  }
   auto tx = sql::transaction::begin(impl_->db, what);
   if (!tx) {
     return tx.err();

@@ -75,6 +75,8 @@ result<statement> connection::prepare(std::string_view sql, const std::string& w
 
 int connection::changes() const { return sqlite3_changes(db_); }
 
+bool connection::in_transaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+
 // ---- statement --------------------------------------------------------------
 
 statement::statement(statement&& other) noexcept
@@ -155,28 +157,51 @@ double statement::real(int column) const { return sqlite3_column_double(stmt_, c
 
 // ---- transaction ------------------------------------------------------------
 
+namespace {
+
+// One name for every level: ROLLBACK TO and RELEASE act on the innermost
+// savepoint of that name, and guards nest strictly (RAII).
+constexpr const char* savepoint_name = "evnet_write";
+
+} // namespace
+
 result<transaction> transaction::begin(connection& db, const std::string& what) {
+  if (db.in_transaction()) {
+    auto started = db.exec(std::string("SAVEPOINT ") + savepoint_name, what + " (savepoint)");
+    if (!started) {
+      return started.err();
+    }
+    return transaction(db, what, true);
+  }
   // IMMEDIATE takes the write lock now, so a busy database fails here
   // (after busy_timeout) rather than halfway through the writes.
   auto started = db.exec("BEGIN IMMEDIATE", what + " (begin)");
   if (!started) {
     return started.err();
   }
-  return transaction(db, what);
+  return transaction(db, what, false);
 }
 
 transaction::transaction(transaction&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), what_(std::move(other.what_)) {}
+    : db_(std::exchange(other.db_, nullptr)), what_(std::move(other.what_)), nested_(other.nested_) {}
 
 transaction::~transaction() {
-  if (db_ != nullptr) {
-    // Best effort: if even ROLLBACK fails, SQLite has already rolled back.
+  if (db_ == nullptr) {
+    return;
+  }
+  // Best effort: if even ROLLBACK fails, SQLite has already rolled back
+  // (and an enclosing transaction that SQLite ended has no savepoint left).
+  if (nested_) {
+    const std::string undo = std::string("ROLLBACK TO ") + savepoint_name + "; RELEASE " + savepoint_name;
+    static_cast<void>(db_->exec(undo, what_ + " (rollback)"));
+  } else {
     static_cast<void>(db_->exec("ROLLBACK", what_ + " (rollback)"));
   }
 }
 
 status transaction::commit() {
-  auto done = db_->exec("COMMIT", what_ + " (commit)");
+  auto done = nested_ ? db_->exec(std::string("RELEASE ") + savepoint_name, what_ + " (release)")
+                      : db_->exec("COMMIT", what_ + " (commit)");
   if (done) {
     db_ = nullptr;
   }

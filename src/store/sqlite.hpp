@@ -42,6 +42,10 @@ public:
   result<statement> prepare(std::string_view sql, const std::string& what);
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int changes() const;
+  // true while a transaction is open (BEGIN ... COMMIT, or a savepoint).
+  // SQLite itself ends one after some errors (disk full, I/O error), so an
+  // owner holding one checks this rather than trusting its own bookkeeping.
+  bool in_transaction() const;
   sqlite3* handle() const { return db_; }
 
 private:
@@ -110,6 +114,11 @@ result<std::vector<T>> collect(statement& s, Read read) {
 
 // BEGIN IMMEDIATE on construction via begin(); rolls back unless commit()
 // succeeded, so every early return leaves the database unchanged.
+// Inside a transaction the connection already holds (a group commit's
+// batch, see central_store::begin_batch) it is a SAVEPOINT instead: commit()
+// releases it into the enclosing transaction, and a failure rolls back this
+// one change alone, so each write keeps its own all-or-nothing and its own
+// error while the batch goes on.
 class transaction {
 public:
   static result<transaction> begin(connection& db, const std::string& what);
@@ -122,10 +131,14 @@ public:
 
   status commit();
 
+  // true: a savepoint inside an enclosing transaction.
+  bool nested() const { return nested_; }
+
 private:
-  transaction(connection& db, std::string what) : db_(&db), what_(std::move(what)) {}
+  transaction(connection& db, std::string what, bool nested) : db_(&db), what_(std::move(what)), nested_(nested) {}
   connection* db_ = nullptr;
   std::string what_;
+  bool nested_ = false;
 };
 
 } // namespace evnet::store::sql

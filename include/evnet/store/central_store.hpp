@@ -9,6 +9,21 @@
 // tool (tools/evnet_keys) writes the same file while Central runs, and
 // Central notices through data_version().
 //
+// Group commit. Outside a batch every write is its own transaction (one
+// fsync each). Between begin_batch() and commit_batch() every write joins
+// one transaction instead, opened (BEGIN IMMEDIATE) by the first write and
+// made durable by commit_batch() with one fsync for all of them: Central
+// handles a burst of messages as one batch and lets nothing the writes
+// justify (a record_ack, a ticket, a yes) leave before commit_batch()
+// succeeded. Inside a batch each write still has its own all-or-nothing
+// (a savepoint) and its own error, exactly as outside; what is new is that
+// nothing of the batch is durable, nor visible to another connection, until
+// commit_batch(), and that a failed commit_batch() loses the whole batch:
+// the caller must then treat every write of the batch as failed. A batch
+// without writes costs nothing. While a batch holds writes, the database's
+// write lock is held (the key tool waits, up to busy_timeout): keep batches
+// short (milliseconds).
+//
 // Thread-safety: none; one instance per owner (the Central actor, the tool).
 
 #include "evnet/domain/audit.hpp"
@@ -17,6 +32,7 @@
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -116,6 +132,44 @@ public:
   // SQLite's PRAGMA data_version: changes when ANOTHER connection committed
   // (the key tool registered or revoked a key while Central runs).
   result<std::int64_t> data_version();
+
+  // ---- group commit -----------------------------------------------------------
+  // Starts a batch (nothing happens in SQLite until the first write).
+  // errc::store when a batch is open already (batches do not nest).
+  status begin_batch();
+  // Ends the batch: COMMIT of its writes, if any (ok at once when there
+  // were none). On an error (the COMMIT failed, or SQLite had already
+  // rolled the batch back after an error of one of its writes) the whole
+  // batch is rolled back and the error says how many writes were lost.
+  // Either way the batch is over.
+  status commit_batch();
+  // Ends the batch, dropping its writes.
+  void rollback_batch();
+  bool in_batch() const;
+  // The open batch holds uncommitted writes: whatever they justify waits.
+  bool batch_has_writes() const;
+  // Writes joined to the open batch so far (0 outside a batch).
+  std::size_t batch_writes() const;
+  // Transactions committed (a batch's or a single write's) since open():
+  // what costs an fsync. For tests and benchmarks.
+  std::uint64_t commits() const;
+
+  // RAII for a batch within one scope: begins on construction, rolls back
+  // on destruction unless commit() was called.
+  class batch {
+  public:
+    explicit batch(central_store& store);
+    ~batch();
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+    // The status of begin_batch() (an error when one was open already).
+    const status& started() const { return started_; }
+    status commit();
+
+  private:
+    central_store* store_;
+    status started_;
+  };
 
 private:
   result<bool> add_cp(const domain::cp_record& r, const domain::audit_entry* e);
