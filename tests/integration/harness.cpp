@@ -268,6 +268,21 @@ std::vector<json::value> process::all(const predicate& p) {
   return out;
 }
 
+std::vector<json::value> process::all_once(const predicate& p, std::size_t n, std::chrono::milliseconds timeout) {
+  const auto count = [&] {
+    std::size_t k = 0;
+    for (const auto& ev : events_) {
+      k += p(ev) ? 1 : 0;
+    }
+    return k;
+  };
+  {
+    std::unique_lock<std::mutex> lock{mutex_};
+    cv_.wait_for(lock, timeout, [&] { return count() >= n; });
+  }
+  return all(p);
+}
+
 void process::skip_to_end() {
   std::lock_guard<std::mutex> guard{mutex_};
   cursor_ = events_.size();

@@ -80,6 +80,11 @@ public:
   json::value expect_ever(const predicate& p, std::chrono::milliseconds timeout = 15s, const std::string& what = {});
   // Every event so far (not only after the cursor) matching p.
   std::vector<json::value> all(const predicate& p);
+  // As all(), after waiting (up to `timeout`) until at least `n` match: for
+  // counting events another process's event may overtake on its way to us
+  // (Central's `ticket` line and the driver's). Asserting the exact count
+  // afterwards still catches a duplicate. Does not move the cursor.
+  std::vector<json::value> all_once(const predicate& p, std::size_t n, std::chrono::milliseconds timeout = 10s);
   // Moves the cursor to the end: later waits only see new events.
   void skip_to_end();
 

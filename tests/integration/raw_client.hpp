@@ -210,7 +210,8 @@ public:
     socket_.connect(endpoint);
   }
 
-  // The next published message that is not a heartbeat, or nullopt after
+  // The next published message that is not a heartbeat (the transport's or
+  // the stream's own, which carries nothing but a sequence number), or nullopt after
   // `timeout`. A message that is not [topic, payload] or whose payload does
   // not decode throws, as for raw_dealer.
   std::optional<frame> receive(std::chrono::milliseconds timeout) {
@@ -239,7 +240,7 @@ public:
       if (!decoded) {
         throw std::runtime_error("undecodable stream frame: " + decoded.err().message);
       }
-      if (decoded->is<protocol::heartbeat>()) {
+      if (decoded->is<protocol::heartbeat>() || decoded->is<protocol::stream_heartbeat>()) {
         continue;
       }
       f.msg = std::move(decoded).value();

@@ -31,7 +31,11 @@ namespace evnet::testing {
 
 class tcp_relay {
 public:
-  tcp_relay(std::uint16_t listen_port, std::uint16_t target_port) : target_port_(target_port) {
+  // Listens on listen_address:listen_port (an IPv4 loopback address such as
+  // "127.0.0.2", so a relay may use the same port number as the server it
+  // stands in front of) and forwards to 127.0.0.1:target_port.
+  tcp_relay(std::uint16_t listen_port, std::uint16_t target_port, const char* listen_address = "127.0.0.1")
+      : target_port_(target_port) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (listener_ < 0) {
       throw std::runtime_error("relay: socket failed");
@@ -39,6 +43,10 @@ public:
     int one = 1;
     ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr = loopback(listen_port);
+    if (::inet_pton(AF_INET, listen_address, &addr.sin_addr) != 1) {
+      ::close(listener_);
+      throw std::runtime_error(std::string("relay: bad listen address ") + listen_address);
+    }
     if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 64) != 0) {
       ::close(listener_);
       throw std::runtime_error("relay: cannot listen on port " + std::to_string(listen_port));
