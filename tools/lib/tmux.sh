@@ -1,10 +1,12 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The tmux launcher, sourced by tools/evnet: one tmux session with the whole
-# network. Window 0 "central" is the operator console (what the user sees
-# first); one window per CP with its Monitor (left) and Engine (right); a
-# window "drivers" with the drivers, D1 running config/requests.txt.
+# network, or with one host's share of it. Window 0 "central" is the
+# operator console (what the user sees first); one window per CP with its
+# Monitor (left) and Engine (right); a window "drivers" with the drivers, D1
+# running config/requests.txt; with a fleet, a window "fleet" with ev_fleet.
 #
-#   evnet_tmux_up BUILD_DIR CPS DRIVERS BASE_PORT
+#   evnet_tmux_up BUILD_DIR CPS DRIVERS BASE_PORT   the whole network on this machine
+#   evnet_tmux_launch PLAN_FILE                     run a plan of tools/lib/plan.sh
 #   evnet_tmux_down
 #   evnet_tmux_attach
 #
@@ -14,10 +16,14 @@
 # var/central.db first (a no-op once made), and every program gets
 # --keys var/keys, each Engine --cp <its CP>. EVNET_INSECURE=1 runs every
 # program with --insecure instead (no CURVE; debugging only).
-# EVNET_TMUX_SOCKET picks a private tmux server (tests use one so they never
-# touch the user's sessions).
+# EVNET_TMUX_SESSION names the session (default evnet); EVNET_TMUX_SOCKET
+# picks a private tmux server (tests use one so they never touch the user's
+# sessions).
 
 EVNET_TMUX_SESSION="${EVNET_TMUX_SESSION:-evnet}"
+
+# shellcheck source=plan.sh
+. "$(dirname "${BASH_SOURCE[0]}")/plan.sh"
 
 _evnet_tmux() {
   if [ -n "${EVNET_TMUX_SOCKET:-}" ]; then
@@ -44,50 +50,6 @@ _evnet_tmux_running() {
   _evnet_tmux has-session -t "=$EVNET_TMUX_SESSION" 2>/dev/null
 }
 
-# CP ids from the "cps" array of config/db.json, in file order.
-_evnet_tmux_cp_ids() {
-  local config="$1"
-  tr -d '\n' <"$config" |
-    sed -n 's/.*"cps"[[:space:]]*:[[:space:]]*\[\([^]]*\)\].*/\1/p' |
-    grep -o '"id"[[:space:]]*:[[:space:]]*"[^"]*"' |
-    sed 's/.*"\([^"]*\)"$/\1/'
-}
-
-# A command line for a pane, every word quoted for the shell tmux runs it with.
-_evnet_tmux_cmd() {
-  local out="" word
-  for word in "$@"; do
-    out+="$(printf '%q' "$word") "
-  done
-  printf '%s' "$out"
-}
-
-# True when something listens on TCP PORT. Reads /proc instead of
-# connecting: a stray connection would show up in Central's messages.
-_evnet_tmux_listening() {
-  local hex
-  hex="$(printf '%04X' "$1")"
-  awk -v port=":$hex" '$2 ~ (port "$") && $4 == "0A" { found = 1 } END { exit !found }' \
-    /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# Waits up to 10 s for each PORT to listen, so that what starts next finds
-# its peers (a driver's first service would otherwise fail).
-_evnet_tmux_await_ports() {
-  local port tries
-  for port in "$@"; do
-    tries=100
-    while ! _evnet_tmux_listening "$port"; do
-      tries=$((tries - 1))
-      if [ "$tries" -le 0 ]; then
-        _evnet_tmux_say "nothing listens on port $port yet; see the panes and var/*.log"
-        return 0
-      fi
-      sleep 0.1
-    done
-  done
-}
-
 # Only switch or attach when a person is there to see it.
 _evnet_tmux_show() {
   if [ -n "${TMUX:-}" ] && [ -z "${EVNET_TMUX_SOCKET:-}" ]; then
@@ -99,6 +61,87 @@ _evnet_tmux_show() {
   fi
 }
 
+# Runs the plan in PLAN_FILE (tools/lib/plan.sh) in a new session named
+# EVNET_TMUX_SESSION, from the repository's root, logs in EVNET_VAR_DIR.
+# Each evnet program gets --log VAR/<name>.log; a program that dies leaves
+# its pane open with the exit status, so the reason stays on screen.
+evnet_tmux_launch() {
+  local plan="$1"
+  _evnet_tmux_require || return 1
+  if _evnet_tmux_running; then
+    _evnet_tmux_say "the network is already running in tmux session '$EVNET_TMUX_SESSION'; attaching" \
+      "(tools/evnet down stops it)"
+    _evnet_tmux_show
+    return 0
+  fi
+  local root var
+  root="$(_evnet_tmux_root)"
+  var="${EVNET_VAR_DIR:-$root/var}"
+  mkdir -p "$var"
+
+  # Orange needs 256 colours; tmux emulates them whatever the outer terminal.
+  local term=""
+  if infocmp tmux-256color >/dev/null 2>&1; then
+    term="env TERM=tmux-256color "
+  fi
+  local width=80 height=24
+  if [ -t 1 ]; then
+    width="$(tput cols 2>/dev/null || echo 80)"
+    height="$(tput lines 2>/dev/null || echo 24)"
+  fi
+
+  local s="$EVNET_TMUX_SESSION"
+  local -A first_pane=()  # window name -> its first pane (%N: indexes shift as panes are added)
+  local windows=() first_window=""
+  local kind name window layout title cmd pane
+  while IFS=$'\t' read -r kind name window layout title cmd; do
+    case "$kind" in
+      await)
+        # shellcheck disable=SC2086
+        evnet_plan_await_ports $name
+        continue
+        ;;
+      run) cmd="$term$cmd $(evnet_plan_quote --log "$var/$name.log")" ;;
+      raw) cmd="$term$cmd" ;;
+      *) continue ;;
+    esac
+    if ! _evnet_tmux_running; then
+      pane="$(_evnet_tmux new-session -d -P -F '#{pane_id}' -s "$s" -n "$window" -c "$root" \
+        -x "$width" -y "$height" "$cmd")"
+      _evnet_tmux set-option -t "$s" remain-on-exit on >/dev/null
+      _evnet_tmux set-option -t "$s" pane-border-status top >/dev/null
+      _evnet_tmux set-option -t "$s" pane-border-format ' #{pane_title} ' >/dev/null
+      _evnet_tmux set-option -t "$s" status-right ' tools/evnet down: stop ' >/dev/null
+      first_pane[$window]="$pane"
+      windows+=("$window")
+      first_window="$pane"
+    elif [ -z "${first_pane[$window]:-}" ]; then
+      pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n "$window" -c "$root" "$cmd")"
+      first_pane[$window]="$pane"
+      windows+=("$window")
+    elif [ "$layout" = right ]; then
+      pane="$(_evnet_tmux split-window -d -h -l 45% -P -F '#{pane_id}' -t "${first_pane[$window]}" -c "$root" \
+        "$cmd")"
+    else
+      pane="$(_evnet_tmux split-window -d -P -F '#{pane_id}' -t "${first_pane[$window]}" -c "$root" "$cmd")"
+      _evnet_tmux select-layout -t "${first_pane[$window]}" tiled >/dev/null
+    fi
+    _evnet_tmux select-pane -t "$pane" -T "$title"
+  done <"$plan"
+
+  if [ -z "$first_window" ]; then
+    _evnet_tmux_say "nothing to start"
+    return 1
+  fi
+  _evnet_tmux select-window -t "$first_window"
+  _evnet_tmux_say "up in tmux session '$s': windows ${windows[*]}"
+  _evnet_tmux_say "Ctrl-b n/p: next/previous window, Ctrl-b d: detach, tools/evnet attach: back," \
+    "tools/evnet down: stop. Logs in ${var#"$root"/}/"
+  _evnet_tmux_show
+}
+
+# The plan_* variables are read by evnet_plan (plan.sh).
+# shellcheck disable=SC2034
 evnet_tmux_up() {
   local build="$1" cps="$2" drivers="$3" port="$4"
   _evnet_tmux_require || return 1
@@ -113,29 +156,28 @@ evnet_tmux_up() {
   root="$(_evnet_tmux_root)"
   var="${EVNET_VAR_DIR:-$root/var}"
   mkdir -p "$var"
-  local bin_central="$build/src/central/EV_Central" bin_engine="$build/src/engine/EV_CP_E"
-  local bin_monitor="$build/src/monitor/EV_CP_M" bin_driver="$build/src/driver/EV_Driver"
   local bin_keys="$build/tools/evnet_keys"
   local bin
-  for bin in "$bin_central" "$bin_engine" "$bin_monitor" "$bin_driver" "$bin_keys"; do
+  for bin in "$build/src/central/EV_Central" "$build/src/engine/EV_CP_E" "$build/src/monitor/EV_CP_M" \
+    "$build/src/driver/EV_Driver" "$bin_keys"; do
     if [ ! -x "$bin" ]; then
       _evnet_tmux_say "missing $bin; build first (tools/evnet setup)"
       return 1
     fi
   done
 
-  local ids=()
-  mapfile -t ids < <(_evnet_tmux_cp_ids "$root/config/db.json" | head -n "$cps")
-  if [ "${#ids[@]}" -eq 0 ]; then
+  local plan_cps=()
+  mapfile -t plan_cps < <(evnet_plan_ids cps "$root/config/db.json" | head -n "$cps")
+  if [ "${#plan_cps[@]}" -eq 0 ]; then
     _evnet_tmux_say "no CPs found in $root/config/db.json"
     return 1
   fi
 
   # Keys: every program's pair in $var/keys, their public keys registered in
   # Central's store. Made once; afterwards this says nothing.
-  local trust=(--keys "$var/keys")
+  local plan_trust=(--keys "$var/keys")
   if [ "${EVNET_INSECURE:-0}" = 1 ]; then
-    trust=(--insecure)
+    plan_trust=(--insecure)
   else
     local keys_out
     if ! keys_out="$(cd "$root" && "$bin_keys" init --keys "$var/keys" --db "$var/central.db" \
@@ -149,72 +191,18 @@ evnet_tmux_up() {
     fi
   fi
 
-  # Orange needs 256 colours; tmux emulates them whatever the outer terminal.
-  local term=()
-  if infocmp tmux-256color >/dev/null 2>&1; then
-    term=(env TERM=tmux-256color)
-  fi
-  local width=80 height=24
-  if [ -t 1 ]; then
-    width="$(tput cols 2>/dev/null || echo 80)"
-    height="$(tput lines 2>/dev/null || echo 24)"
-  fi
-
-  local s="$EVNET_TMUX_SESSION"
-  _evnet_tmux new-session -d -s "$s" -n central -c "$root" -x "$width" -y "$height" \
-    "$(_evnet_tmux_cmd "${term[@]}" "$bin_central" "$port" --config config/db.json \
-      --db "$var/central.db" --log "$var/central.log" "${trust[@]}")"
-  # A program that dies leaves its pane open with the exit status, so the
-  # reason stays on screen; its log is in var/.
-  _evnet_tmux set-option -t "$s" remain-on-exit on >/dev/null
-  _evnet_tmux set-option -t "$s" pane-border-status top >/dev/null
-  _evnet_tmux set-option -t "$s" pane-border-format ' #{pane_title} ' >/dev/null
-  _evnet_tmux set-option -t "$s" status-right ' tools/evnet down: stop ' >/dev/null
-  _evnet_tmux select-pane -t "$s:central.0" -T "EV_Central :$port"
-
-  _evnet_tmux_await_ports "$port" $((port + 1))
-
-  # Panes are named by their id (%N): indexes shift as panes are added.
-  local i id eport pane
-  local engine_ports=()
-  for i in "${!ids[@]}"; do
-    id="${ids[$i]}"
-    eport=$((port + 100 + i))
-    engine_ports+=("$eport")
-    pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n "$id" -c "$root" \
-      "$(_evnet_tmux_cmd "${term[@]}" "$bin_monitor" 127.0.0.1 "$eport" 127.0.0.1 "$port" "$id" \
-        --log "$var/monitor-$id.log" "${trust[@]}")")"
-    _evnet_tmux select-pane -t "$pane" -T "Monitor $id"
-    pane="$(_evnet_tmux split-window -d -h -l 45% -P -F '#{pane_id}' -t "$pane" -c "$root" \
-      "$(_evnet_tmux_cmd "${term[@]}" "$bin_engine" 127.0.0.1 "$port" --cp "$id" --listen "$eport" \
-        --store "$var/engine-$id.db" --log "$var/engine-$id.log" "${trust[@]}")")"
-    _evnet_tmux select-pane -t "$pane" -T "Engine $id (ENTER: fault)"
-  done
-
-  _evnet_tmux_await_ports "${engine_ports[@]}"
-
-  local d cmd extra
+  local plan_build="$build" plan_var="$var" plan_config=config/db.json plan_host=127.0.0.1 plan_port="$port"
+  local plan_bind="" plan_pub_port="" plan_drivers=() plan_files=(config/requests.txt) d
   for d in $(seq 1 "$drivers"); do
-    extra=()
-    if [ "$d" -eq 1 ]; then
-      extra=(--file config/requests.txt)
-    fi
-    cmd="$(_evnet_tmux_cmd "${term[@]}" "$bin_driver" 127.0.0.1 "$port" "D$d" "${extra[@]}" \
-      --log "$var/driver-D$d.log" "${trust[@]}")"
-    if [ "$d" -eq 1 ]; then
-      pane="$(_evnet_tmux new-window -d -P -F '#{pane_id}' -t "$s:" -n drivers -c "$root" "$cmd")"
-    else
-      pane="$(_evnet_tmux split-window -d -P -F '#{pane_id}' -t "$s:drivers" -c "$root" "$cmd")"
-      _evnet_tmux select-layout -t "$s:drivers" tiled >/dev/null
-    fi
-    _evnet_tmux select-pane -t "$pane" -T "Driver D$d"
+    plan_drivers+=("D$d")
   done
-
-  _evnet_tmux select-window -t "$s:central"
-  _evnet_tmux_say "network up in tmux session '$s': CENTRAL on port $port, ${#ids[@]} CPs (${ids[*]}), $drivers drivers"
-  _evnet_tmux_say "windows: central, one per CP (Monitor | Engine), drivers. Ctrl-b n/p: next/previous window," \
-    "Ctrl-b d: detach, tools/evnet attach: back, tools/evnet down: stop. Logs in ${var#"$root"/}/"
-  _evnet_tmux_show
+  local plan
+  plan="$(mktemp "${TMPDIR:-/tmp}/evnet-plan.XXXXXX")"
+  evnet_plan all >"$plan"
+  local status=0
+  evnet_tmux_launch "$plan" || status=$?
+  rm -f "$plan"
+  return $status
 }
 
 # Pids of the programs in the session's panes that are still running.
