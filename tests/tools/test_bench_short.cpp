@@ -56,6 +56,7 @@ BOOST_AUTO_TEST_CASE(a_short_run_reports_every_field_and_loses_nothing) {
   BOOST_TEST(r["cps"].get<int>() == 200);
   BOOST_TEST(r["cps_authenticated"].get<int>() == 200);
   BOOST_TEST(r["lost"].get<int>() == 0);
+  BOOST_TEST(r["unsettled"].is_number());
   BOOST_TEST(r["doubled"].get<int>() == 0);
   BOOST_TEST(r["authorized"].get<int>() > 0);
   BOOST_TEST(r["tickets"].get<int>() == r["charges"].get<int>());

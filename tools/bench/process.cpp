@@ -53,6 +53,9 @@ std::optional<child_process> spawn(const std::vector<std::string>& argv, const s
         ::dup2(f, 2);
       }
     }
+    if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) {
+      ::_exit(127);
+    }
     ::execvp(args[0], args.data());
     ::_exit(127);
   }

@@ -28,6 +28,7 @@ struct spawn_options {
   bool pipe_stdout = false;
   std::string stdout_file;  // append stdout here (when not piped); "" -> /dev/null
   std::string stderr_file;  // "" -> our own stderr
+  std::string cwd;          // "" -> ours
 };
 
 // fork + exec; nullopt when the program cannot be started (exit 127 in the child).

@@ -33,7 +33,7 @@ std::string verdict(bool measured, bool met) { return !measured ? "" : met ? "me
 
 void row(const std::string& what, const std::string& value, const std::string& target = "",
          const std::string& status = "") {
-  std::printf("  %-38s %-20s %-26s %s\n", what.c_str(), value.c_str(), target.c_str(), status.c_str());
+  std::printf("  %-44s %-22s %-26s %s\n", what.c_str(), value.c_str(), target.c_str(), status.c_str());
 }
 
 } // namespace
@@ -57,7 +57,8 @@ void print_table(const json::object& r) {
       verdict(has(r, "central_cpu_pct"), get(r, "central_cpu_pct") < 50.0));
   row("Central RSS / bare RSS (MiB)", fmt(r, "central_rss_mib", 1) + " / " + fmt(r, "bare_rss_mib", 1),
       "Central <= 1.5 x bare", verdict(has(r, "rss_ratio"), get(r, "rss_ratio") <= 1.5));
-  row("RSS per CP, Central / bare (KiB)", fmt(r, "central_rss_per_cp_kib", 1) + " / " + fmt(r, "bare_rss_per_cp_kib", 1));
+  row("RSS per connected CP, Central / bare (KiB)",
+      fmt(r, "central_rss_per_cp_kib", 1) + " / " + fmt(r, "bare_rss_per_cp_kib", 1));
   row("peak ingest, Central / bare (msg/s)", fmt(r, "ingest_per_s", 0) + " / " + fmt(r, "bare_ingest_per_s", 0),
       "Central >= 0.5 x bare", verdict(has(r, "ingest_ratio"), get(r, "ingest_ratio") >= 0.5));
   row("reconnect storm: every CP back (s)", fmt(r, "reconnect_s", 2) + " (drivers " + fmt(r, "drivers_reconnect_s", 2) + ")",
@@ -65,11 +66,14 @@ void print_table(const json::object& r) {
   row("  of which Central's restart (s)", fmt(r, "central_restart_s", 2));
   row("lost / doubled", fmt(r, "lost", 0) + " / " + fmt(r, "doubled", 0), "0 / 0",
       verdict(has(r, "lost") && has(r, "doubled"), get(r, "lost") == 0 && get(r, "doubled") == 0));
+  row("  still in flight at the end (unsettled)", fmt(r, "unsettled", 0), "0 after a complete drain");
+  // The target is about steady load: the window's refusals decide; the run's
+  // (with the kill and restart) are listed too.
   const bool only_state = [&] {
-    if (r.count("refused_by_reason") == 0 || !r.at("refused_by_reason").is_object()) {
+    if (r.count("window_refused_by_reason") == 0 || !r.at("window_refused_by_reason").is_object()) {
       return true;
     }
-    for (const auto& [reason, n] : r.at("refused_by_reason").items()) {
+    for (const auto& [reason, n] : r.at("window_refused_by_reason").items()) {
       // The CP's real state: busy, broken, out of order, disconnected.
       if (reason.find("busy") == std::string::npos && reason.find("broken") == std::string::npos &&
           reason.find("out of order") == std::string::npos && reason.find("disconnected") == std::string::npos) {
@@ -78,9 +82,16 @@ void print_table(const json::object& r) {
     }
     return true;
   }();
-  row("requests: made / authorized / refused", fmt(r, "requests", 0) + " / " + fmt(r, "authorized", 0) + " / " +
-                                                   fmt(r, "refused", 0),
-      "refused only for CP state", verdict(has(r, "refused"), only_state));
+  row("under load: requests / refused", fmt(r, "window_requests", 0) + " / " + fmt(r, "window_refused", 0),
+      "refused only for CP state", verdict(has(r, "window_refused"), only_state));
+  if (r.count("window_refused_by_reason") != 0 && r.at("window_refused_by_reason").is_object()) {
+    for (const auto& [reason, n] : r.at("window_refused_by_reason").items()) {
+      row("    " + std::to_string(n.get<std::uint64_t>()) + " x", reason);
+    }
+  }
+  row("whole run: requests / authorized / refused", fmt(r, "requests", 0) + " / " + fmt(r, "authorized", 0) + " / " +
+                                                        fmt(r, "refused", 0) + " (" + fmt(r, "unanswered", 0) +
+                                                        " unanswered)");
   if (r.count("refused_by_reason") != 0 && r.at("refused_by_reason").is_object()) {
     for (const auto& [reason, n] : r.at("refused_by_reason").items()) {
       row("    " + std::to_string(n.get<std::uint64_t>()) + " x", reason);
@@ -108,6 +119,13 @@ std::string draw_chart(const std::string& svg_path, const std::vector<json::obje
   }
   const std::string data = base + ".dat";
   const std::string script = base + ".gp";
+  // The script names its files relative to its own directory (gnuplot runs
+  // there), so that the three files can be kept together anywhere (docs/).
+  const auto slash = base.rfind('/');
+  const std::string where = slash == std::string::npos ? std::string(".") : base.substr(0, slash);
+  const std::string data_name = data.substr(slash == std::string::npos ? 0 : slash + 1);
+  const std::string svg_name = svg_path.substr(svg_path.rfind('/') == std::string::npos ? 0 : svg_path.rfind('/') + 1);
+  const std::string script_name = script.substr(slash == std::string::npos ? 0 : slash + 1);
   std::map<int, std::string> rows;  // N -> line
   {
     std::ifstream in{data};
@@ -143,9 +161,10 @@ std::string draw_chart(const std::string& svg_path, const std::vector<json::obje
   }
   {
     std::ofstream gp{script};
-    gp << "# Drawn by ev_bench --chart from " << data << " (one row per N).\n"
+    gp << "# Drawn by ev_bench --chart from " << data_name << " (one row per N); run: gnuplot " << script_name
+       << " in this directory.\n"
        << "set terminal svg size 1100,800 dynamic noenhanced font 'sans,11'\n"
-       << "set output '" << svg_path << "'\n"
+       << "set output '" << svg_name << "'\n"
        << "set datafile missing 'NaN'\n"
        << "set logscale x\n"
        << "set xlabel 'CPs (N)'\n"
@@ -154,16 +173,18 @@ std::string draw_chart(const std::string& svg_path, const std::vector<json::obje
        << "set yrange [0:*]\n"
        << "set multiplot layout 2,2 title 'EV_Central on the 2-core machine: cost against the number of CPs'\n"
        << "set title 'Resident memory (MiB)'\n"
-       << "plot '" << data << "' using 1:2 with linespoints title 'EV_Central', '' using 1:3 with linespoints "
+       << "plot '" << data_name << "' using 1:2 with linespoints title 'EV_Central', '' using 1:3 with linespoints "
           "title 'bare ROUTER + MessagePack loop'\n"
-       << "set title 'Resident memory per CP (KiB)'\n"
-       << "plot '" << data << "' using 1:11 with linespoints title 'EV_Central', '' using 1:12 with linespoints "
+       << "set title 'Resident memory per connected CP (KiB)'\n"
+       << "plot '" << data_name << "' using 1:11 with linespoints title 'EV_Central', '' using 1:12 with linespoints "
           "title 'bare loop'\n"
        << "set title 'CPU under load (% of one core)'\n"
-       << "plot '" << data << "' using 1:4 with linespoints title 'EV_Central', '' using 1:5 with linespoints "
+       << "plot '" << data_name << "' using 1:4 with linespoints title 'EV_Central', '' using 1:5 with linespoints "
           "title 'ev_fleet (the simulator)'\n"
-       << "set title 'p99 latency (ms)'\n"
-       << "plot '" << data << "' using 1:6 with linespoints title 'request -> authorisation', '' using 1:7 with "
+       << "set title 'p99 latency (ms, log scale)'\n"
+       << "set logscale y\n"
+       << "set yrange [*:*]\n"
+       << "plot '" << data_name << "' using 1:6 with linespoints title 'request -> authorisation', '' using 1:7 with "
           "linespoints title 'telemetry -> progress'\n"
        << "unset multiplot\n";
   }
@@ -171,7 +192,8 @@ std::string draw_chart(const std::string& svg_path, const std::vector<json::obje
   o.stderr_file = base + ".gnuplot.err";
   std::remove(svg_path.c_str());
   std::remove(o.stderr_file.c_str());
-  auto g = spawn({"gnuplot", script}, o);
+  o.cwd = where;
+  auto g = spawn({"gnuplot", script_name}, o);
   if (!g) {
     return "gnuplot could not be started: chart skipped (data in " + data + ", script in " + script + ")";
   }
@@ -184,6 +206,9 @@ std::string draw_chart(const std::string& svg_path, const std::vector<json::obje
   if (!check) {
     return "gnuplot is missing (Debian package gnuplot-nox) or failed (see " + o.stderr_file +
            "): chart skipped; data in " + data + ", script in " + script;
+  }
+  if (std::ifstream err{o.stderr_file}; err && err.peek() == std::ifstream::traits_type::eof()) {
+    std::remove(o.stderr_file.c_str());
   }
   return "chart written to " + svg_path + " (data " + data + ", script " + script + ")";
 }

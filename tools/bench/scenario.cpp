@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -124,6 +125,34 @@ std::uint64_t count(const json::value& v, const char* key) {
   return f != nullptr && f->is_number_unsigned() ? f->get<std::uint64_t>() : 0;
 }
 
+// The ingest blast, up to three times (the best counts: a peak, on a machine
+// other work shares); stops early when one takes over 5 s. nullopt when no
+// blast was answered.
+std::optional<json::value> best_blast(fleet_client& f, int per_monitor, std::vector<std::string>& notes,
+                                      const std::string& phase) {
+  std::optional<json::value> best;
+  for (int round = 0; round < 3; ++round) {
+    f.send("blast " + std::to_string(per_monitor));
+    auto b = f.wait_for("blast", std::chrono::seconds{300});
+    if (!b) {
+      notes.push_back(phase + " blast: no answer within 300 s");
+      break;
+    }
+    if (count(*b, "missing") > 0) {
+      notes.push_back(phase + " blast: " + std::to_string(count(*b, "missing")) +
+                      " markers unanswered (connection lost)");
+    }
+    if (!best || num(*b, "per_s") > num(*best, "per_s")) {
+      best = *b;
+    }
+    if (num(*b, "seconds") > 5.0) {
+      break;
+    }
+    f.pump(std::chrono::milliseconds{500});
+  }
+  return best;
+}
+
 } // namespace
 
 json::object run_bench(const bench_settings& s) {
@@ -137,7 +166,7 @@ json::object run_bench(const bench_settings& s) {
         "refused_by_reason", "requests", "authorized", "unanswered", "tickets", "charges", "auth_all_s",
         "bare_auth_all_s", "cps_authenticated", "central_rss_per_cp_kib", "bare_rss_per_cp_kib",
         "central_cpu_pct_per_1000_cps", "rss_ratio", "ingest_ratio", "fleet_cpu_pct", "fleet_workers",
-        "stale_views", "store_charges"}) {
+        "stale_views", "store_charges", "unsettled"}) {
     r[key] = nullptr;
   }
   r["cps"] = s.cps;
@@ -225,23 +254,19 @@ json::object run_bench(const bench_settings& s) {
         r["bare_auth_all_s"] = num(*ready, "t_s");
         say(s, "bare loop: every CP in after " + fixed(num(*ready, "t_s")) + " s; blast of " +
                    std::to_string(blast) + " per Monitor");
-        f.send("blast " + std::to_string(blast));
-        if (auto b = f.wait_for("blast", seconds{300})) {
+        if (auto b = best_blast(f, blast, notes, "bare")) {
           r["bare_ingest_per_s"] = num(*b, "per_s");
           r["bare_ingest_messages"] = count(*b, "messages");
-          if (count(*b, "missing") > 0) {
-            notes.push_back("bare blast: " + std::to_string(count(*b, "missing")) + " markers unanswered");
-          }
-        } else {
-          notes.push_back("bare blast: no answer within 300 s");
         }
         f.pump(500ms);
         r["bare_rss_mib"] = static_cast<double>(rss_kib(bare->pid)) / 1024.0;
+        r["bare_cps_in"] = s.cps;  // every CP was in (the fleet said ready)
       } else {
         notes.push_back("bare loop: not every CP got in within " + std::to_string(ready_timeout.count()) + " s (" +
                         std::to_string(count(f.last_progress(), "authenticated")) + " of " +
                         std::to_string(s.cps) + ")");
         r["bare_rss_mib"] = static_cast<double>(rss_kib(bare->pid)) / 1024.0;
+        r["bare_cps_in"] = count(f.last_progress(), "authenticated");
       }
       for (const auto& n : f.notes()) {
         notes.push_back("bare phase: " + n);
@@ -319,12 +344,18 @@ json::object run_bench(const bench_settings& s) {
   const double steady_s = static_cast<double>(t1 - t0) / 1e9;
   if (cpu0 >= 0 && cpu1 >= 0 && steady_s > 0) {
     r["central_cpu_pct"] = 100.0 * (cpu1 - cpu0) / steady_s;
-    r["central_cpu_pct_per_1000_cps"] = 100.0 * (cpu1 - cpu0) / steady_s * 1000.0 / s.cps;
+    r["central_cpu_pct_per_1000_cps"] =
+        100.0 * (cpu1 - cpu0) / steady_s * 1000.0 / std::max(1.0, num(f.last_progress(), "authenticated", s.cps));
   }
   const long rss = rss_kib(central->pid);
+  // Per CP: per CP actually connected then (at 5,000 the machine may not
+  // have let them all in).
+  f.pump(100ms);
+  const auto in_then = std::max<std::uint64_t>(1, count(f.last_progress(), "authenticated"));
+  r["cps_in_during_load"] = in_then;
   if (rss > 0) {
     r["central_rss_mib"] = static_cast<double>(rss) / 1024.0;
-    r["central_rss_per_cp_kib"] = static_cast<double>(rss) / s.cps;
+    r["central_rss_per_cp_kib"] = static_cast<double>(rss) / static_cast<double>(in_then);
   }
   f.send("window");
   if (auto w = f.wait_for("window", 60s)) {
@@ -345,15 +376,9 @@ json::object run_bench(const bench_settings& s) {
   }
   // Peak ingest.
   say(s, "ingest blast: " + std::to_string(blast) + " cp_status per Monitor, then a marker each");
-  f.send("blast " + std::to_string(blast));
-  if (auto b = f.wait_for("blast", seconds{300})) {
+  if (auto b = best_blast(f, blast, notes, "Central")) {
     r["ingest_per_s"] = num(*b, "per_s");
     r["ingest_messages"] = count(*b, "messages");
-    if (count(*b, "missing") > 0) {
-      notes.push_back("blast: " + std::to_string(count(*b, "missing")) + " markers unanswered (connection lost)");
-    }
-  } else {
-    notes.push_back("blast: no answer within 300 s");
   }
   // Reconnect storm.
   if (!s.skip_storm) {
@@ -410,7 +435,7 @@ json::object run_bench(const bench_settings& s) {
       r["faults"] = count(*c, "faults");
       r["link_closes"] = count(*c, "closes");
     }
-    r["books_lost"] = count(*b, "lost");
+    r["books_unsettled"] = count(*b, "unsettled");
     r["books_doubled"] = books_doubled;
   } else {
     notes.push_back("the fleet did not report its books");
@@ -426,13 +451,21 @@ json::object run_bench(const bench_settings& s) {
   if (check.ok && have_books) {
     r["store_charges"] = check.stored;
     r["lost"] = check.lost;
+    r["unsettled"] = check.unsettled;
     r["doubled"] = books_doubled + check.unexpected + check.different;
   } else if (!check.ok) {
     notes.push_back("cannot check Central's store: " + check.problem);
   }
   if (r["central_rss_mib"].is_number() && r["bare_rss_mib"].is_number() && r["bare_rss_mib"].get<double>() > 0) {
-    r["bare_rss_per_cp_kib"] = r["bare_rss_mib"].get<double>() * 1024.0 / s.cps;
-    r["rss_ratio"] = r["central_rss_mib"].get<double>() / r["bare_rss_mib"].get<double>();
+    const double bare_in = r["bare_cps_in"].is_number() && r["bare_cps_in"].get<double>() > 0
+                               ? r["bare_cps_in"].get<double>()
+                               : static_cast<double>(s.cps);
+    r["bare_rss_per_cp_kib"] = r["bare_rss_mib"].get<double>() * 1024.0 / bare_in;
+    // Per connected CP, so that a phase the machine let fewer CPs into
+    // compares fairly (the same as the plain ratio when every CP is in).
+    if (r["central_rss_per_cp_kib"].is_number()) {
+      r["rss_ratio"] = r["central_rss_per_cp_kib"].get<double>() / r["bare_rss_per_cp_kib"].get<double>();
+    }
   }
   if (r["ingest_per_s"].is_number() && r["bare_ingest_per_s"].is_number() &&
       r["bare_ingest_per_s"].get<double>() > 0) {

@@ -16,7 +16,8 @@ store_check check_store(const std::string& db_path, const std::string& books_dir
   struct supply {
     double kwh = 0;
     double amount = 0;
-    bool settled = false;  // acknowledged to the CP and ticketed to the driver
+    bool acked = false;     // Central's record_ack reached the CP
+    bool ticketed = false;  // the ticket reached the driver
   };
   std::map<std::pair<std::string, std::string>, supply> supplied;
   std::error_code ec;
@@ -33,7 +34,8 @@ store_check check_store(const std::string& db_path, const std::string& books_dir
       int acked = 0;
       int ticketed = 0;
       if (f >> cp >> charge >> driver >> s.kwh >> s.amount >> acked >> ticketed) {
-        s.settled = acked == 1 && ticketed == 1;
+        s.acked = acked == 1;
+        s.ticketed = ticketed == 1;
         supplied[{cp, charge}] = s;
       }
     }
@@ -72,7 +74,11 @@ store_check check_store(const std::string& db_path, const std::string& books_dir
   for (const auto& [key, s] : supplied) {
     const bool stored = seen.count(key) != 0;
     out.missing += stored ? 0 : 1;
-    out.lost += stored && s.settled ? 0 : 1;
+    if (s.acked && !stored) {
+      ++out.lost;
+    } else if (!s.acked || !stored || !s.ticketed) {
+      ++out.unsettled;
+    }
   }
   return out;
 }

@@ -19,7 +19,14 @@ struct store_check {
   std::uint64_t supplied = 0;    // records in the fleet's books
   std::uint64_t stored = 0;      // rows in Central's store for the fleet's charges
   std::uint64_t missing = 0;     // supplied, not stored
-  std::uint64_t lost = 0;        // supplied and not (stored, acknowledged and ticketed)
+  // Lost: Central acknowledged the record (the Engine let go of it) and its
+  // store does not have it. A record not acknowledged yet is still the
+  // Engine's, resent until acknowledged: in flight, not lost.
+  std::uint64_t lost = 0;
+  // In flight when the run ended: not acknowledged yet, or stored and not
+  // yet ticketed to its driver (the store owes the ticket). 0 after a
+  // complete drain.
+  std::uint64_t unsettled = 0;
   std::uint64_t unexpected = 0;  // stored, never supplied: doubled
   std::uint64_t different = 0;   // stored with other kWh or amount: doubled
 };

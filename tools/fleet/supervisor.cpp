@@ -435,7 +435,7 @@ void supervisor::merged(const std::string& event, std::vector<json::value>& part
       seconds = std::max(seconds, dbl(p, "seconds"));
       cpu += dbl(p, "cpu_s");
       if (event == "books") {
-        for (const char* key : {"records", "lost", "lost_unacknowledged", "lost_no_ticket", "doubled",
+        for (const char* key : {"records", "unsettled", "unacknowledged", "no_ticket", "doubled",
                                 "tickets_mismatched", "tickets_unknown", "doubled_yeses", "billed_after_no", "other_charge",
                                 "stale_views"}) {
           const auto sum = (extra.count(key) != 0 ? extra[key].get<std::uint64_t>() : 0) + u64(p, key);
@@ -488,10 +488,10 @@ void supervisor::merged(const std::string& event, std::vector<json::value>& part
     } else {
       std::snprintf(text, sizeof text,
                     "books: %llu requests, %llu authorized, %llu refused, %llu charges supplied, %llu tickets; "
-                    "lost %llu, doubled %llu",
+                    "unsettled %llu, doubled %llu",
                     static_cast<unsigned long long>(c.requests), static_cast<unsigned long long>(c.authorized),
                     static_cast<unsigned long long>(c.refused), static_cast<unsigned long long>(c.records),
-                    static_cast<unsigned long long>(c.tickets), static_cast<unsigned long long>(u64(o, "lost")),
+                    static_cast<unsigned long long>(c.tickets), static_cast<unsigned long long>(u64(o, "unsettled")),
                     static_cast<unsigned long long>(u64(o, "doubled")));
     }
     emit(std::move(o));

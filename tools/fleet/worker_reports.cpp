@@ -321,9 +321,9 @@ void worker::check_blast(std::int64_t now) {
 void worker::report_books() {
   // Every supplied charge (record) must be acknowledged by Central and
   // ticketed to its driver exactly once, with the CP's figures.
-  std::uint64_t lost_unacked = 0;
-  std::uint64_t lost_no_ticket = 0;
-  std::uint64_t lost = 0;
+  std::uint64_t unacked = 0;
+  std::uint64_t no_ticket = 0;
+  std::uint64_t unsettled = 0;
   std::uint64_t mismatched = 0;
   std::uint64_t unknown_tickets = 0;
   std::uint64_t doubled_yeses = 0;
@@ -353,9 +353,9 @@ void worker::report_books() {
         ++other_charge;
       }
     }
-    lost_unacked += acked ? 0 : 1;
-    lost_no_ticket += ticket == nullptr ? 1 : 0;
-    lost += acked && ticket != nullptr ? 0 : 1;
+    unacked += acked ? 0 : 1;
+    no_ticket += ticket == nullptr ? 1 : 0;
+    unsettled += acked && ticket != nullptr ? 0 : 1;
     if (ticket != nullptr && (std::fabs(ticket->kwh - r.kwh) > 1e-9 || std::fabs(ticket->amount - r.amount) > 1e-9)) {
       ++mismatched;
     }
@@ -390,9 +390,12 @@ void worker::report_books() {
   }
   report(json::object{{"event", "books"},
                       {"records", records_.size()},
-                      {"lost", lost},
-                      {"lost_unacknowledged", lost_unacked},
-                      {"lost_no_ticket", lost_no_ticket},
+                      // Not settled (yet): not acknowledged by Central, or not
+                      // ticketed to the driver. 0 after a complete drain; what is
+                      // lost for good needs Central's store (ev_bench checks it).
+                      {"unsettled", unsettled},
+                      {"unacknowledged", unacked},
+                      {"no_ticket", no_ticket},
                       {"doubled", mismatched + unknown_tickets + doubled_yeses + billed_after_no + other_charge},
                       {"tickets_mismatched", mismatched},
                       {"tickets_unknown", unknown_tickets},
