@@ -145,6 +145,14 @@ struct options {
                                                      // above heartbeat_interval x liveness
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
+  // DEALER: how long a CURVE handshake may take once the server accepted the
+  // TCP connection (a server in a reconnect storm is slow, not dead). Also
+  // ZMQ_HANDSHAKE_IVL on every socket.
+  std::chrono::milliseconds handshake_timeout{30000};
+  // ROUTER and PUB: the listen backlog (ZMQ_BACKLOG; libzmq's default is
+  // 100). Thousands of CPs reconnect at once after a restart of Central; the
+  // kernel caps it at net.core.somaxconn.
+  int listen_backlog = 4096;
   // Inbound frames larger than this close the connection (ZMQ_MAXMSGSIZE);
   // Central and the Engine pass protocol::max_request_frame_size.
   std::size_t max_frame_size = protocol::max_frame_size;

@@ -15,6 +15,14 @@ backoff::backoff(std::chrono::milliseconds min, std::chrono::milliseconds max, s
 std::chrono::milliseconds backoff::next() {
   const auto doublings = std::min(failures_, max_doublings);
   ++failures_;
+  return delay(doublings);
+}
+
+std::chrono::milliseconds backoff::shortest() {
+  return delay(0);
+}
+
+std::chrono::milliseconds backoff::delay(int doublings) {
   const auto base = std::min(static_cast<double>(min_.count()) * static_cast<double>(1LL << doublings),
                              static_cast<double>(max_.count()));
   std::uniform_real_distribution<double> spread(1.0 - jitter, 1.0 + jitter);

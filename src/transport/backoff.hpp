@@ -17,6 +17,13 @@ public:
   // The delay before the next attempt; each call counts one more failure.
   std::chrono::milliseconds next();
 
+  // The shortest delay (min, jittered), without counting a failure: for an
+  // attempt that cost the server nothing because it never reached it
+  // (refused, or no answer to the TCP connect). Growing the wait protects a
+  // server that accepts connections and then cannot serve them; one that is
+  // down or restarting is probed cheaply and found as soon as it is back.
+  std::chrono::milliseconds shortest();
+
   // A connection worked: start again from `min`.
   void reset() noexcept { failures_ = 0; }
 
@@ -27,6 +34,8 @@ private:
   std::chrono::milliseconds max_;
   int failures_ = 0;
   std::mt19937_64 rng_;
+
+  std::chrono::milliseconds delay(int doublings);
 };
 
 } // namespace evnet::transport::detail

@@ -19,6 +19,7 @@ dealer_timing dealer_timing_for(const options& o) {
   t.reconnect_max = std::max(o.reconnect_max, t.reconnect_min);
   t.connect_timeout = std::min(t.heartbeat_interval * 2, t.silence_limit);
   t.connect_retry_max = std::clamp(t.reconnect_min * 2, t.reconnect_min, t.reconnect_max);
+  t.handshake_timeout = std::max(o.handshake_timeout, t.connect_timeout);
   return t;
 }
 
@@ -26,7 +27,10 @@ dealer_liveness::dealer_liveness(const dealer_timing& timing, std::uint64_t seed
     : timing_(timing), retry_(timing.reconnect_min, timing.reconnect_max, seed) {}
 
 milliseconds dealer_liveness::silence_limit() const {
-  return phase_ == phase::connecting ? timing_.connect_timeout : timing_.silence_limit;
+  if (phase_ != phase::connecting || handshaken_) {
+    return timing_.silence_limit;
+  }
+  return reached_ ? timing_.handshake_timeout : timing_.connect_timeout;
 }
 
 dealer_liveness::action dealer_liveness::due(time_point now) const {
@@ -55,6 +59,8 @@ time_point dealer_liveness::next_deadline() const {
 void dealer_liveness::opened(time_point now) {
   phase_ = phase::connecting;
   lost_ = false;
+  reached_ = false;
+  handshaken_ = false;
   ++attempt_;
   last_heard_ = now;  // the silence of this attempt starts now
   next_heartbeat_ = now;
@@ -64,14 +70,33 @@ void dealer_liveness::heartbeat_sent(time_point now) {
   next_heartbeat_ = now + timing_.heartbeat_interval;
 }
 
+void dealer_liveness::reached(time_point now) {
+  if (phase_ == phase::connecting && !reached_) {
+    reached_ = true;
+    last_heard_ = now;
+  }
+}
+
+void dealer_liveness::handshaken(time_point now) {
+  if (phase_ == phase::connecting && !handshaken_) {
+    reached_ = true;
+    handshaken_ = true;
+    last_heard_ = now;
+  }
+}
+
 milliseconds dealer_liveness::closed(time_point now) {
   // Until a server has answered once, keep looking for it often: clients
   // may start before their server (a Monitor before its Engine). Once a
   // session has existed, a lost server is retried with the full backoff.
   const bool never_up = !ever_up_;
+  // A closed connection was accepted first, like a silence after `up`.
+  const bool reached_server = reached_ || lost_ || phase_ == phase::up;
   phase_ = phase::waiting;
   lost_ = false;
-  auto wait = retry_.next();
+  reached_ = false;
+  handshaken_ = false;
+  auto wait = reached_server ? retry_.next() : retry_.shortest();
   if (never_up) {
     wait = std::min(wait, timing_.connect_retry_max);
   }
@@ -83,6 +108,8 @@ bool dealer_liveness::restart(time_point now) {
   const bool was_up = up();
   phase_ = phase::waiting;
   lost_ = false;
+  reached_ = false;
+  handshaken_ = false;
   retry_.reset();
   attempt_ = 0;
   reconnect_at_ = now;
@@ -92,6 +119,7 @@ bool dealer_liveness::restart(time_point now) {
 void dealer_liveness::lost() {
   if (phase_ != phase::waiting) {
     lost_ = true;
+    reached_ = true;  // only an accepted connection can close
   }
 }
 

@@ -13,6 +13,16 @@
 //                                 (or its TCP connection closed,
 //                                  or a reconnect requested)
 //
+// `connecting` gives an attempt as long as its stage deserves: a TCP connect
+// nobody answers is abandoned after connect_timeout (the server is down or
+// unreachable; look again soon), but once the server accepted the TCP
+// connection its CURVE handshake may take up to handshake_timeout (a server
+// under a reconnect storm works through thousands of them: abandoning one
+// half done wastes the work and queues a new one), and once the handshake
+// succeeded the server has silence_limit to answer. Only attempts that
+// reached the server grow the backoff: probing a server that is down costs
+// it nothing, so a restarted server is found within about reconnect_min.
+//
 // `connecting` and `up` own a socket; `waiting` has none. Only `up` carries
 // application frames (see session_gate).
 //
@@ -38,6 +48,9 @@ struct dealer_timing {
   // started after its clients must be found soon, not after a long backoff.
   milliseconds connect_timeout{1000};  // 2 x heartbeat_interval, at most silence_limit
   milliseconds connect_retry_max{2000};  // backoff cap while never connected
+  // From the server's TCP accept to the end of the CURVE handshake; libzmq's
+  // own ZMQ_HANDSHAKE_IVL is set to the same, so both give up together.
+  milliseconds handshake_timeout{30000};
   // Heartbeats due this soon go out now: a process with many DEALER links
   // then wakes a few times per interval, not once per link.
   milliseconds heartbeat_slack{50};
@@ -71,8 +84,16 @@ public:
 
   void heartbeat_sent(time_point now);
 
+  // The socket monitor's news about the current attempt: the server accepted
+  // the TCP connection (ZMQ_EVENT_CONNECTED), then the ZMTP/CURVE handshake
+  // succeeded (ZMQ_EVENT_HANDSHAKE_SUCCEEDED). Each restarts the attempt's
+  // silence clock with the limit of the new stage. No-op unless `connecting`.
+  void reached(time_point now);
+  void handshaken(time_point now);
+
   // The socket is gone (silence, a failed open): `waiting` for the backoff
-  // delay, which is returned for the report.
+  // delay, which is returned for the report. An attempt that never reached
+  // the server waits the shortest delay and does not count as a failure.
   milliseconds closed(time_point now);
 
   // The socket's TCP connection closed (the socket monitor said so): the
@@ -111,6 +132,8 @@ private:
   time_point reconnect_at_{};
   bool ever_up_ = false;  // this link has had a session
   bool lost_ = false;     // the current socket's connection closed
+  bool reached_ = false;  // the current attempt's TCP connection was accepted
+  bool handshaken_ = false;  // ... and its handshake succeeded
 
   milliseconds silence_limit() const;  // of the current phase
 };

@@ -341,6 +341,7 @@ private:
     s.set(zmq::sockopt::reconnect_ivl, static_cast<int>(opts_.reconnect_min.count()));
     s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(opts_.reconnect_max.count()));
     s.set(zmq::sockopt::sndhwm, opts_.send_hwm);
+    s.set(zmq::sockopt::handshake_ivl, static_cast<int>(timing_.handshake_timeout.count()));
     // IPv6 addresses work everywhere, and "*" binds both families.
     s.set(zmq::sockopt::ipv6, true);
   }
@@ -395,12 +396,14 @@ private:
           // A send to an unknown or departed peer must fail loudly
           // (EHOSTUNREACH), not vanish; one whose pipe is full, with EAGAIN.
           l.socket->set(zmq::sockopt::router_mandatory, 1);
+          l.socket->set(zmq::sockopt::backlog, std::max(1, opts_.listen_backlog));
           make_server(l);
           break;
         }
         case link_kind::publisher: {
           l.socket.emplace(ctx_, zmq::socket_type::pub);
           configure(*l.socket);
+          l.socket->set(zmq::sockopt::backlog, std::max(1, opts_.listen_backlog));
           make_server(l);
           break;
         }
@@ -458,8 +461,10 @@ private:
       l.socket->set(zmq::sockopt::reconnect_ivl, -1);
       l.socket->set(zmq::sockopt::routing_id, l.routing_id);
       // The end of the TCP connection ends the session at once: a killed
-      // server is noticed in milliseconds, not after the silence limit.
-      attach_monitor(l, ZMQ_EVENT_DISCONNECTED);
+      // server is noticed in milliseconds, not after the silence limit. The
+      // accept and the handshake tell dealer_liveness how far an attempt
+      // got, so a slow handshake is waited for, not abandoned.
+      attach_monitor(l, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
       l.socket->connect(ep);
     } catch (const zmq::error_t& e) {
       l.monitor.reset();
@@ -872,6 +877,11 @@ private:
           drain_inbound(l, now);
           l.live.lost();
           return;
+        }
+        if (event == ZMQ_EVENT_CONNECTED) {
+          l.live.reached(now);
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+          l.live.handshaken(now);
         }
         continue;
       }

@@ -57,11 +57,22 @@ struct network {
   // nothing arrives, and every connection open across `from` is broken for
   // good (like a TCP connection to a dead process: our DEALER sockets never
   // reconnect by themselves).
+  // `accepts`: the server's host still accepts TCP connections during the
+  // loss (a hung server: the kernel accepts, nobody answers); otherwise a
+  // connect is refused or unanswered (a dead process, a cut cable).
   struct loss {
     time_point from;
     time_point to = never;
+    bool accepts = false;
   };
   std::vector<loss> losses;
+
+  // Whether a TCP connect made at `at` is accepted (the socket monitor's
+  // ZMQ_EVENT_CONNECTED).
+  bool accepts_at(time_point at) const {
+    return std::all_of(losses.begin(), losses.end(),
+                       [&](const loss& l) { return at < l.from || at >= l.to || l.accepts; });
+  }
 
   std::optional<time_point> arrival(time_point sent, time_point socket_opened, bool upstream) const {
     auto at = sent + latency;
@@ -153,6 +164,9 @@ private:
         socket_ = ++sockets_;
         opened_at_[socket_] = now_;
         client_.opened(now_);
+        if (net_.accepts_at(now_ + net_.latency)) {
+          client_.reached(now_ + net_.latency);
+        }
       } else if (a == action::send_heartbeat) {
         send(to_server_, socket_, /*upstream=*/true);
         client_.heartbeat_sent(now_);
@@ -325,12 +339,14 @@ BOOST_AUTO_TEST_CASE(backoff_grows_from_one_second_doubling_to_thirty_two_with_j
 }
 
 BOOST_AUTO_TEST_CASE(a_client_retries_with_backoff_and_starts_again_after_connecting) {
-  // The server is away for two minutes, back for a minute, then away again.
-  const auto back = settled + 120s;
+  // The server hangs for seven minutes (its host accepts connections, it
+  // answers nothing: each attempt waits out the handshake limit), is back for
+  // a minute, then hangs again.
+  const auto back = settled + 420s;
   const auto away_again = back + 60s;
   network net;
-  net.losses.push_back({settled, back});
-  net.losses.push_back({away_again});
+  net.losses.push_back({settled, back, /*accepts=*/true});
+  net.losses.push_back({away_again, never, /*accepts=*/true});
   simulation sim(net);
   sim.run_until(back);
 
@@ -359,6 +375,29 @@ BOOST_AUTO_TEST_CASE(a_client_retries_with_backoff_and_starts_again_after_connec
   const auto restart = sim.waits[waits_in_first_outage].count();
   BOOST_TEST(restart >= 800);
   BOOST_TEST(restart <= 1200);
+}
+
+// A server that is down (nothing accepts the TCP connect) costs nothing to
+// probe: the client looks again every reconnect_min (+-20%) for as long as
+// it stays down, and is back within about a second of the server.
+BOOST_AUTO_TEST_CASE(a_server_that_is_down_is_probed_every_second_and_found_at_once) {
+  const auto back = settled + 120s;
+  network net;
+  net.losses.push_back({settled, back});
+  simulation sim(net);
+  sim.run_until(back);
+  BOOST_REQUIRE(sim.waits.size() >= 40u);  // 120 s of connect timeout (1 s) + wait (1 s)
+  for (std::size_t i = 0; i < sim.waits.size(); ++i) {
+    BOOST_TEST_CONTEXT("attempt " << i + 1) {
+      BOOST_TEST(sim.waits[i].count() >= 800);
+      BOOST_TEST(sim.waits[i].count() <= 1200);
+    }
+  }
+  sim.run_until(back + 10s);
+  BOOST_REQUIRE(sim.connected.size() == 2u);
+  // At worst: an attempt opened just before `back` times out (1 s), then a
+  // wait of at most 1.2 s, then the answer.
+  BOOST_TEST(ms_between(back, sim.connected.back()) <= 2300);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -446,6 +485,73 @@ BOOST_AUTO_TEST_CASE(a_closed_connection_ends_the_session_at_once_then_backs_off
   live.opened(now);
   BOOST_TEST(!live.connection_lost());
   BOOST_TEST((live.due(now) == action::send_heartbeat));
+}
+
+// A reconnect storm: the server accepted the TCP connection but its CURVE
+// handshake queue is long. The attempt is given handshake_timeout, not the
+// connect timeout, and once the handshake succeeded, silence_limit to answer.
+BOOST_AUTO_TEST_CASE(an_accepted_connection_is_given_time_for_its_handshake) {
+  const auto timing = d::dealer_timing_for(tr::options{});
+  BOOST_TEST(timing.handshake_timeout.count() == 30000);
+  BOOST_TEST((timing.connect_timeout < timing.silence_limit));
+  d::dealer_liveness live(timing, 3);
+  using action = d::dealer_liveness::action;
+  live.opened(t0);
+  live.heartbeat_sent(t0);
+  // Not accepted yet: the short limit.
+  BOOST_TEST((live.next_deadline() <= t0 + timing.connect_timeout));
+  live.reached(t0 + 100ms);
+  auto now = t0 + 100ms + timing.connect_timeout;
+  while (live.due(now) == action::send_heartbeat) {
+    live.heartbeat_sent(now);
+  }
+  BOOST_TEST((live.due(now) == action::none));  // the old limit has passed: still waiting
+  BOOST_TEST((live.due(t0 + 100ms + timing.handshake_timeout - 1ms) != action::close_socket));
+  BOOST_TEST((live.due(t0 + 100ms + timing.handshake_timeout) == action::close_socket));
+  // The handshake succeeds after 20 s: from then on, the silence limit.
+  live.handshaken(t0 + 20s);
+  BOOST_TEST((live.due(t0 + 20s + timing.silence_limit - 1ms) != action::close_socket));
+  BOOST_TEST((live.due(t0 + 20s + timing.silence_limit) == action::close_socket));
+  BOOST_TEST(live.heard(t0 + 20s + 5ms));  // the first answer: up
+}
+
+// Only attempts that reached the server grow the backoff: a server that is
+// down (refused, or no answer to the TCP connect) is probed every
+// reconnect_min (+-20%) however long it stays down, so a restarted Central
+// is found within about a second; one that accepts and then stays silent is
+// given the growing waits.
+BOOST_AUTO_TEST_CASE(only_attempts_that_reached_the_server_grow_the_backoff) {
+  const auto timing = d::dealer_timing_for(tr::options{});
+  const auto lo = static_cast<long>(timing.reconnect_min.count() * 0.8) - 1;
+  const auto hi = static_cast<long>(timing.reconnect_min.count() * 1.2) + 1;
+  d::dealer_liveness live(timing, 11);
+  live.opened(t0);
+  BOOST_TEST(live.heard(t0));
+  live.lost();  // Central killed
+  auto now = t0 + 1ms;
+  auto wait = live.closed(now);
+  for (int i = 0; i < 10; ++i) {  // down for a while: never accepted
+    BOOST_TEST(wait.count() >= lo);
+    BOOST_TEST(wait.count() <= hi);
+    now += wait;
+    live.opened(now);
+    now += timing.connect_timeout;
+    wait = live.closed(now);
+  }
+  BOOST_TEST(wait.count() <= hi);
+  // Back, but too busy to answer: accepted, handshake done, silent.
+  now += wait;
+  live.opened(now);
+  live.reached(now + 1ms);
+  live.handshaken(now + 2ms);
+  now += 2ms + timing.silence_limit;
+  const auto first = live.closed(now);
+  now += first;
+  live.opened(now);
+  live.reached(now + 1ms);
+  now += 1ms + timing.handshake_timeout;
+  const auto second = live.closed(now);
+  BOOST_TEST(second.count() >= static_cast<long>(timing.reconnect_min.count() * 2 * 0.8) - 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
