@@ -18,6 +18,12 @@ caf::actor_system_config& configured(caf::actor_system_config& cfg) {
   // Two cores on the target machines; CAF's default is one thread per core
   // anyway, but logging and the middleman stay off.
   cfg.set("scheduler.max-threads", 2);
+  // Work sharing: idle workers sleep on a condition variable and an enqueue
+  // wakes one. CAF's default (work stealing) polls while idle, sleeping 50 us
+  // at a time (about 1,000 wake-ups a second per thread in an idle Central,
+  // measured in docs/PERFORMANCE.md); our processes run a handful of actors,
+  // so stealing buys nothing.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   return cfg;
 }
 
