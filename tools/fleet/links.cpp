@@ -51,6 +51,10 @@ std::unique_ptr<zmq::socket_t> open_dealer(zmq::context_t& ctx, const std::strin
     common_options(*sock, s, endpoint);
     sock->set(zmq::sockopt::reconnect_ivl, -1);
     sock->set(zmq::sockopt::routing_id, s.routing_id);
+    if (!s.monitor_endpoint.empty() &&
+        zmq_socket_monitor(sock->handle(), s.monitor_endpoint.c_str(), attempt_events) != 0) {
+      throw zmq::error_t();
+    }
     sock->connect(endpoint);
     error_out = 0;
     return sock;

@@ -49,6 +49,11 @@ struct link {
   int blast_left = 0;                    // ingest blast: frames still to send
   bool marker_pending = false;           // ingest blast: marker sent or due, not answered
   bool waiting_slot = false;             // due to open, waiting for a connection slot
+  // While `connecting` only: the socket monitor's PAIR, which says how far
+  // the attempt got (accepted, handshake done). Dropped when the link comes
+  // up, so it costs two descriptors per attempt in flight, not per link.
+  std::unique_ptr<zmq::socket_t> monitor;
+  int monitor_fd = -1;
 
   bool dealer() const { return role != link_role::stream; }
   bool blasting() const { return blast_left > 0 || marker_pending; }
@@ -58,10 +63,17 @@ struct socket_settings {
   const security::key_pair* own = nullptr;  // nullptr: plaintext
   std::string server_key;                   // Central's public key (Z85)
   std::string routing_id;                   // DEALER
+  // DEALER: where to publish its TCP accept and handshake events
+  // (zmq_socket_monitor, attached before the connect so none is missed);
+  // empty: none.
+  std::string monitor_endpoint;
 };
 
 // "tcp://host:port", IPv6 literals in brackets.
 std::string tcp_endpoint(const std::string& host, std::uint32_t port);
+
+// The events a connecting DEALER's monitor watches.
+inline constexpr int attempt_events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
 
 // A DEALER connected to `endpoint`, or the ZeroMQ error (EMFILE when the
 // process is out of file descriptors).

@@ -8,8 +8,7 @@ liveness::action liveness::due(std::int64_t now, const link_timing& t) const {
   if (phase_ == phase::waiting) {
     return now >= reconnect_at_ ? action::open_socket : action::none;
   }
-  const auto limit = phase_ == phase::connecting ? t.connect_timeout_us : t.silence_us;
-  if (lost_ || now - last_heard_ >= limit) {
+  if (lost_ || now - last_heard_ >= limit(t)) {
     return action::close_socket;
   }
   if (now + t.slack_us >= next_heartbeat_) {
@@ -25,23 +24,52 @@ std::int64_t liveness::next_deadline(const link_timing& t) const {
   if (lost_) {
     return last_heard_;
   }
-  const auto limit = phase_ == phase::connecting ? t.connect_timeout_us : t.silence_us;
-  return std::min(next_heartbeat_ - t.slack_us, last_heard_ + limit);
+  return std::min(next_heartbeat_ - t.slack_us, last_heard_ + limit(t));
+}
+
+std::int64_t liveness::limit(const link_timing& t) const {
+  if (phase_ != phase::connecting || handshaken_) {
+    return t.silence_us;
+  }
+  return reached_ ? t.handshake_timeout_us : t.connect_timeout_us;
+}
+
+void liveness::reached(std::int64_t now) {
+  if (phase_ == phase::connecting && !reached_) {
+    reached_ = true;
+    last_heard_ = now;
+  }
+}
+
+void liveness::handshaken(std::int64_t now) {
+  if (phase_ == phase::connecting && !handshaken_) {
+    reached_ = true;
+    handshaken_ = true;
+    last_heard_ = now;
+  }
 }
 
 void liveness::opened(std::int64_t now) {
   phase_ = phase::connecting;
   lost_ = false;
+  reached_ = false;
+  handshaken_ = false;
   last_heard_ = now;
   next_heartbeat_ = now;
 }
 
 std::int64_t liveness::closed(std::int64_t now, const link_timing& t) {
   const bool never_up = !ever_up_;
+  const bool reached_server = reached_ || lost_ || phase_ == phase::up;
   phase_ = phase::waiting;
   lost_ = false;
-  const int doublings = std::min(failures_, 30);
-  ++failures_;
+  reached_ = false;
+  handshaken_ = false;
+  // Only an attempt that reached the server counts as a failure.
+  const int doublings = reached_server ? std::min(failures_, 30) : 0;
+  if (reached_server) {
+    ++failures_;
+  }
   const double base = std::min(static_cast<double>(t.reconnect_min_us) * static_cast<double>(1LL << doublings),
                                static_cast<double>(t.reconnect_max_us));
   const double spread = 0.8 + 0.4 * static_cast<double>(next_random() >> 11) * 0x1.0p-53;

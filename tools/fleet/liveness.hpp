@@ -6,11 +6,15 @@
 //  - a fresh socket sends a heartbeat at once and every 500 ms after;
 //  - any inbound frame proves the server alive; the first one makes the
 //    link `up` (the application says hello then);
-//  - silence for 3 s (1 s before the first answer), or the TCP connection
-//    closing, closes the socket; the next one opens after a backoff of
-//    1 s doubling to 32 s, +-20% jitter (at most 2 s while the link was
-//    never up), so that thousands of CPs cut off by one Central restart
-//    do not come back in lock step.
+//  - silence for 3 s, or the TCP connection closing, closes the socket; an
+//    attempt gets 1 s for its TCP connect to be accepted, then 30 s for the
+//    CURVE handshake, then 3 s for the first answer (the socket monitor
+//    says how far it got: a slow handshake is waited for, not abandoned);
+//  - the next socket opens after a backoff of 1 s doubling to 32 s, +-20%
+//    jitter (at most 2 s while the link was never up), so that thousands
+//    of CPs cut off by one Central restart do not come back in lock step;
+//    an attempt that never reached the server (refused, unanswered) does
+//    not count: a Central that is down is probed every second.
 // Central cannot tell a fleet CP from a real one by its liveness traffic.
 //
 // Thread-safety: none; a plain value owned by the fleet's I/O loop.
@@ -23,6 +27,7 @@ struct link_timing {
   std::int64_t heartbeat_us = 500'000;
   std::int64_t silence_us = 3'000'000;          // 6 x 500 ms
   std::int64_t connect_timeout_us = 1'000'000;  // 2 x heartbeat, while never heard
+  std::int64_t handshake_timeout_us = 30'000'000;  // accepted, handshake under way
   std::int64_t connect_retry_max_us = 2'000'000;
   std::int64_t slack_us = 50'000;               // heartbeats due this soon go now
   std::int64_t reconnect_min_us = 1'000'000;
@@ -46,10 +51,15 @@ public:
   std::int64_t closed(std::int64_t now, const link_timing& t);
   // An inbound frame; true on the edge to `up`.
   bool heard(std::int64_t now);
+  // The socket monitor: the TCP connect was accepted, the handshake
+  // succeeded. Each restarts the attempt's clock with its stage's limit.
+  void reached(std::int64_t now);
+  void handshaken(std::int64_t now);
   // The TCP connection closed: the close is due at once.
   void lost() {
     if (phase_ != phase::waiting) {
       lost_ = true;
+      reached_ = true;
     }
   }
 
@@ -60,10 +70,13 @@ public:
 
 private:
   std::uint64_t next_random();
+  std::int64_t limit(const link_timing& t) const;
 
   std::uint64_t rng_;
   phase phase_ = phase::waiting;
   bool lost_ = false;
+  bool reached_ = false;
+  bool handshaken_ = false;
   bool ever_up_ = false;
   int failures_ = 0;
   std::int64_t last_heard_ = 0;

@@ -18,6 +18,9 @@ namespace {
 constexpr std::uint32_t control_tag = 0xffffffffU;
 constexpr int recv_batch = 64;  // frames read from one socket before others get a turn
 
+// A link's monitor PAIR shares its link's tag with this bit set in the index.
+constexpr std::uint32_t monitor_bit = 0x40000000U;
+
 std::uint64_t epoll_tag(std::size_t index, std::uint32_t generation) {
   return (static_cast<std::uint64_t>(index) << 32) | generation;
 }
@@ -77,6 +80,7 @@ worker::worker(const worker_settings& s)
   timing_.heartbeat_us = hb;
   timing_.silence_us = 6 * hb;
   timing_.connect_timeout_us = std::min(2 * hb, 6 * hb);
+  timing_.handshake_timeout_us = 30'000'000;  // the transport's, and libzmq's ZMQ_HANDSHAKE_IVL
   timing_.slack_us = std::min<std::int64_t>(hb / 10, 50'000);
   const auto now = monotonic_us();
   started_at_ = now;
@@ -217,6 +221,7 @@ void worker::open_link(std::size_t i, std::int64_t now) {
     set.server_key = s_.keys->central_public;
   }
   set.routing_id = name + ":" + hex_suffix(rng_);
+  set.monitor_endpoint = "inproc://fleet.attempt." + std::to_string(i) + "." + std::to_string(l.generation + 1);
   int err = 0;
   l.socket = open_dealer(ctx_, endpoint_, set, err);
   if (!l.socket) {
@@ -232,7 +237,64 @@ void worker::open_link(std::size_t i, std::int64_t now) {
   ev.data.u64 = epoll_tag(i, l.generation);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &ev);
   l.live.opened(now);
+  try {
+    l.monitor = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::pair);
+    l.monitor->set(zmq::sockopt::linger, 0);
+    l.monitor->connect(set.monitor_endpoint);
+    l.monitor_fd = l.monitor->get(zmq::sockopt::fd);
+    epoll_event mev{};
+    mev.events = EPOLLIN | EPOLLET;
+    mev.data.u64 = epoll_tag(i | monitor_bit, l.generation);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.monitor_fd, &mev);
+    drain_monitor(i, now);
+  } catch (const zmq::error_t&) {
+    // Out of descriptors: the attempt goes on without news of its progress
+    // (it is then given the connect timeout only).
+    drop_monitor(i);
+  }
   queue(i);
+}
+
+// The attempt's progress, from its socket monitor (edge-triggered: read all).
+void worker::drain_monitor(std::size_t i, std::int64_t now) {
+  auto& l = links_[i];
+  for (int n = 0; n < 8 && l.monitor; ++n) {
+    zmq::message_t head;
+    zmq::message_t address;
+    if (zmq_msg_recv(head.handle(), l.monitor->handle(), ZMQ_DONTWAIT) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return;
+    }
+    if (head.more()) {
+      (void)zmq_msg_recv(address.handle(), l.monitor->handle(), 0);
+    }
+    if (head.size() < sizeof(std::uint16_t)) {
+      continue;
+    }
+    std::uint16_t event = 0;
+    std::memcpy(&event, head.data(), sizeof event);
+    if (event == ZMQ_EVENT_CONNECTED) {
+      l.live.reached(now);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      l.live.handshaken(now);
+    }
+    scheduled_[i] = never_us;
+    reschedule(static_cast<std::uint32_t>(i));
+  }
+}
+
+void worker::drop_monitor(std::size_t i) {
+  auto& l = links_[i];
+  if (l.socket) {
+    (void)zmq_socket_monitor(l.socket->handle(), nullptr, 0);
+  }
+  if (l.monitor_fd >= 0) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.monitor_fd, nullptr);
+  }
+  l.monitor.reset();
+  l.monitor_fd = -1;
 }
 
 void worker::close_link(std::size_t i) {
@@ -240,6 +302,7 @@ void worker::close_link(std::size_t i) {
   if (!l.socket) {
     return;
   }
+  drop_monitor(i);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
   l.socket.reset();
   l.fd = -1;
@@ -357,6 +420,7 @@ void worker::left_connecting(std::int64_t now) {
 }
 
 void worker::link_up(std::size_t i, std::int64_t now) {
+  drop_monitor(i);  // up: its news is no longer needed
   ++books_.sessions;
   window_ = std::min(window_ + 1.0, static_cast<double>(s_.max_connecting));
   left_connecting(now);
@@ -654,6 +718,13 @@ int worker::run() {
       const auto index = static_cast<std::uint32_t>(tag >> 32);
       if (index == control_tag) {
         read_control(now);
+        continue;
+      }
+      if ((index & monitor_bit) != 0) {
+        const auto li = index & ~monitor_bit;
+        if (li < links_.size() && links_[li].generation == static_cast<std::uint32_t>(tag & 0xffffffffU)) {
+          drain_monitor(li, now);
+        }
         continue;
       }
       if (index < links_.size() && links_[index].generation == static_cast<std::uint32_t>(tag & 0xffffffffU)) {

@@ -63,6 +63,8 @@ private:
 
   void open_link(std::size_t i, std::int64_t now);
   void close_link(std::size_t i);
+  void drain_monitor(std::size_t i, std::int64_t now);
+  void drop_monitor(std::size_t i);
   void subscribe(int driver, std::uint32_t port);
   void on_liveness(std::size_t i, std::int64_t now);
   void link_up(std::size_t i, std::int64_t now);
