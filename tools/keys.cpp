@@ -15,6 +15,7 @@
 #include "evnet/domain/registry.hpp"
 #include "evnet/json.hpp"
 #include "evnet/security/keys.hpp"
+#include "evnet/security/ocpp_password.hpp"
 #include "evnet/store/central_store.hpp"
 #include "evnet/text.hpp"
 
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,6 +50,9 @@ constexpr const char* usage =
     "  add-driver ID [NAME...]       the same for driver ID\n"
     "  list [--json]                 one line per CP and driver: kind, id, public key, status\n"
     "  revoke ID                     revokes the key of CP or driver ID (also while Central runs)\n"
+    "  ocpp-password ID              reads a new OCPP Basic-auth password for CP ID from stdin\n"
+    "                                (16 to 40 printable characters, one line) and registers its\n"
+    "                                salted hash; init registers the config's ocpp_password\n"
     "\n"
     "  --keys DIR      key directory (default var/keys)\n"
     "  --db FILE       Central's store (default var/central.db)\n"
@@ -122,7 +127,7 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.command.empty()) {
-    exit_usage("expected a command: init, add-cp, add-driver, list or revoke");
+    exit_usage("expected a command: init, add-cp, add-driver, list, revoke or ocpp-password");
   }
   if (o.json && o.command != "list") {
     exit_usage("--json goes with list");
@@ -344,6 +349,43 @@ evnet::status ensure_central(const options& o, tally& t) {
   return ok_value;
 }
 
+// The config's ocpp_password of every CP that has none registered yet (a
+// password set later with ocpp-password is not overwritten by the seed).
+status register_seed_passwords(const options& o, store::central_store& db, tally& t) {
+  std::error_code ec;
+  if (!o.config_given && !fs::exists(o.config_path, ec)) {
+    return ok_value;
+  }
+  auto seed = domain::load_seed_file(o.config_path);
+  if (!seed) {
+    return seed.err();
+  }
+  for (const auto& cp : seed->cps) {
+    if (cp.ocpp_password.empty()) {
+      continue;
+    }
+    auto stored = db.ocpp_password_hash(cp.id);
+    if (!stored) {
+      return stored.err();
+    }
+    if (*stored) {
+      continue;
+    }
+    auto hash = security::hash_ocpp_password(cp.ocpp_password);
+    if (!hash) {
+      return error{hash.err().code, o.config_path + ": the ocpp_password of CP " + cp.id + ": " + hash.err().message};
+    }
+    if (auto done = db.set_ocpp_password(cp.id, *hash, tool_entry("ocpp_password", json::object{{"cp", cp.id},
+                                                                                            {"from", "config"}}));
+        !done) {
+      return done;
+    }
+    ++t.registered;
+    std::printf("cp %s: OCPP password registered from %s\n", cp.id.c_str(), o.config_path.c_str());
+  }
+  return ok_value;
+}
+
 int cmd_init(const options& o) {
   if (!o.positional.empty()) {
     exit_usage("init takes no arguments");
@@ -388,6 +430,9 @@ int cmd_init(const options& o) {
     if (!one("driver", driver.id)) {
       return 1;
     }
+  }
+  if (auto pw = register_seed_passwords(o, **db, t); !pw) {
+    return fail(pw.err().message);
   }
   if (t.made == 0 && t.registered == 0) {
     std::printf("keys: nothing to do; %d pairs in place in %s%s\n", t.unchanged, o.keys_dir.c_str(),
@@ -533,6 +578,38 @@ int cmd_revoke(const options& o) {
   return 0;
 }
 
+// One line from stdin (a terminal echoes it; scripts pipe it), without its
+// line end.
+int cmd_ocpp_password(const options& o) {
+  if (o.positional.size() != 1) {
+    exit_usage("ocpp-password needs exactly one CP ID (the password comes on stdin)");
+  }
+  const auto& id = o.positional.front();
+  require_safe_id(id, "CP");
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    return fail("no password on stdin (one line of 16 to 40 printable characters)");
+  }
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  auto hash = security::hash_ocpp_password(line);
+  if (!hash) {
+    return fail(hash.err().message);
+  }
+  auto db = open_store(o, false);
+  if (!db) {
+    return fail(db.err().message);
+  }
+  if (auto done = (*db)->set_ocpp_password(id, *hash, tool_entry("ocpp_password", json::object{{"cp", id},
+                                                                                           {"from", "stdin"}}));
+      !done) {
+    return fail(done.err().message);
+  }
+  std::printf("cp %s: OCPP password registered\n", id.c_str());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -551,6 +628,9 @@ int main(int argc, char** argv) {
   }
   if (o.command == "revoke") {
     return cmd_revoke(o);
+  }
+  if (o.command == "ocpp-password") {
+    return cmd_ocpp_password(o);
   }
   exit_usage("unknown command '" + printable_id(o.command) + "'");
 }

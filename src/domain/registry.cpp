@@ -73,7 +73,14 @@ result<cp_record> parse_cp(const json::value& entry, std::size_t index, std::set
   if (!std::isfinite(eur) || eur <= 0.0 || eur > max_price) {
     return config_error(name + ": price must be a number of EUR/kWh greater than 0 and at most 100");
   }
-  return cp_record{std::move(id).value(), location->get<std::string>(), eur};
+  std::string ocpp_password;
+  if (const auto* pw = json::find(entry, "ocpp_password"); pw != nullptr) {
+    if (!pw->is_string()) {
+      return config_error(name + ": ocpp_password must be a string");
+    }
+    ocpp_password = pw->get<std::string>();
+  }
+  return cp_record{std::move(id).value(), location->get<std::string>(), eur, std::move(ocpp_password)};
 }
 
 result<driver_record> parse_driver(const json::value& entry, std::size_t index, std::set<std::string>& seen) {

@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS keys (
   registered_ms INTEGER,
   revoked_ms    INTEGER
 );
+CREATE TABLE IF NOT EXISTS ocpp_passwords (
+  cp_id  TEXT PRIMARY KEY,
+  hash   TEXT NOT NULL,
+  set_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   seq     INTEGER PRIMARY KEY AUTOINCREMENT,
   time_ms INTEGER NOT NULL,
@@ -745,6 +750,65 @@ status central_store::register_keys(const std::vector<std::tuple<std::string, st
     return done;
   }
   return tx->commit();
+}
+
+status central_store::set_ocpp_password(const std::string& cp_id, const std::string& hash,
+                                        const domain::audit_entry& e) {
+  if (!is_safe_id(cp_id)) {
+    return error{errc::invalid_field, "invalid cp id '" + printable_id(cp_id) + "'"};
+  }
+  if (hash.rfind("$argon2", 0) != 0) {
+    return error{errc::invalid_field, "not a password hash (the store never keeps a password)"};
+  }
+  const std::string what = "set the OCPP password of " + cp_id;
+  if (auto joined = impl_->join_batch(what); !joined) {
+    return joined;
+  }
+  auto tx = sql::transaction::begin(impl_->db, what);
+  if (!tx) {
+    return tx.err();
+  }
+  auto known = impl_->db.prepare("SELECT 1 FROM cps WHERE id = ?1", "look up CP " + cp_id);
+  if (!known) {
+    return known.err();
+  }
+  auto row = known->bind(1, cp_id).step();
+  if (!row) {
+    return row.err();
+  }
+  if (!*row) {
+    return error{errc::unknown_cp, "CP " + cp_id + " is not registered"};
+  }
+  auto s = impl_->db.prepare(
+      "INSERT INTO ocpp_passwords (cp_id, hash, set_ms) VALUES (?1, ?2, ?3)"
+      " ON CONFLICT (cp_id) DO UPDATE SET hash = excluded.hash, set_ms = excluded.set_ms",
+      what);
+  if (!s) {
+    return s.err();
+  }
+  if (auto done = s->bind(1, cp_id).bind(2, hash).bind(3, time_of(e)).run(); !done) {
+    return done;
+  }
+  if (auto done = impl_->insert_audit(e); !done) {
+    return done;
+  }
+  return tx->commit();
+}
+
+result<std::optional<std::string>> central_store::ocpp_password_hash(const std::string& cp_id) {
+  auto s = impl_->db.prepare("SELECT hash FROM ocpp_passwords WHERE cp_id = ?1",
+                             "look up the OCPP password of " + printable_id(cp_id));
+  if (!s) {
+    return s.err();
+  }
+  auto row = s->bind(1, cp_id).step();
+  if (!row) {
+    return row.err();
+  }
+  if (!*row) {
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>(s->text(0));
 }
 
 result<std::string> central_store::revoke(const std::string& id, const domain::audit_entry& e) {

@@ -226,3 +226,19 @@ BOOST_AUTO_TEST_CASE(shipped_seed_is_valid_and_realistic) {
     }
   }
 }
+
+// An OCPP charge point's password may come with the seed (the key tool
+// hashes it into the store); it must be a string when present.
+BOOST_AUTO_TEST_CASE(a_cp_may_carry_an_ocpp_password) {
+  auto with = cp("OC1", "Parking 1", 0.3);
+  with["ocpp_password"] = "oc1-secret-password";
+  auto wrong = cp("OC2", "Parking 2", 0.3);
+  wrong["ocpp_password"] = 12345;
+  const auto parsed = parse_seed(doc({with, cp("ALC1", "Alicante", 0.4)}, {}));
+  BOOST_REQUIRE(parsed.ok());
+  BOOST_TEST(parsed->cps[0].ocpp_password == "oc1-secret-password");
+  BOOST_TEST(parsed->cps[1].ocpp_password.empty());
+  const auto bad = parse_seed(doc({wrong}, {}));
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.err().message.find("ocpp_password must be a string") != std::string::npos);
+}

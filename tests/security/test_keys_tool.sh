@@ -189,6 +189,48 @@ expect_rc 2 list --keys
 expect_rc 0 --help
 expect_out "usage: evnet_keys"
 
+# ---- OCPP passwords: from the config at init, or on stdin; only hashes stored ---------
+cat >config/ocpp.json <<'EOF2'
+{ "cps": [ { "id": "OC1", "location": "Parking 1", "price": 0.30, "ocpp_password": "oc1-secret-password" },
+           { "id": "OC2", "location": "Parking 2", "price": 0.30, "ocpp_password": "short" } ],
+  "drivers": [] }
+EOF2
+expect_rc 1 init --config config/ocpp.json --db ocpp/central.db --keys ocpp/keys
+expect_out "ocpp_password of CP OC2"
+expect_out "16 to 40"
+sed -i 's/"short"/"oc2-secret-password"/' config/ocpp.json
+expect_rc 0 init --config config/ocpp.json --db ocpp/central.db --keys ocpp/keys
+expect_out "cp OC2: OCPP password registered"
+# OC1's was registered by the first run; a second init changes nothing.
+expect_rc 0 init --config config/ocpp.json --db ocpp/central.db --keys ocpp/keys
+if grep -q "OCPP password registered" "$out"; then
+  fail "init registered an OCPP password twice"
+fi
+hashes="$(sqlite3 ocpp/central.db 'SELECT cp_id, hash FROM ocpp_passwords ORDER BY cp_id' 2>/dev/null || true)"
+if command -v sqlite3 >/dev/null; then
+  echo "$hashes" | grep -q '^OC1|\$argon2id\$' || fail "no Argon2id hash stored for OC1: $hashes"
+  echo "$hashes" | grep -q '^OC2|\$argon2id\$' || fail "no Argon2id hash stored for OC2: $hashes"
+fi
+if grep -qaF "secret-password" ocpp/central.db ocpp/central.db-wal 2>/dev/null; then
+  fail "a password reached the store in clear"
+fi
+run ocpp-password OC1 --db ocpp/central.db --keys ocpp/keys <<<"a-new-password-for-oc1"
+[ "$rc" -eq 0 ] || fail "ocpp-password OC1 exited $rc: $(cat "$out")"
+expect_out "cp OC1: OCPP password registered"
+run ocpp-password OC1 --db ocpp/central.db <<<"too short"
+[ "$rc" -eq 1 ] || fail "a short password: exit $rc, expected 1"
+expect_out "16 to 40"
+run ocpp-password NOPE1 --db ocpp/central.db <<<"a-long-enough-password"
+[ "$rc" -eq 1 ] || fail "an unknown CP: exit $rc, expected 1"
+expect_out "not registered"
+run ocpp-password OC1 --db ocpp/central.db </dev/null
+[ "$rc" -eq 1 ] || fail "no password on stdin: exit $rc, expected 1"
+expect_rc 2 ocpp-password
+expect_rc 2 ocpp-password 'bad id'
+if grep -qF -- "a-new-password-for-oc1" "$all_output"; then
+  fail "a password was printed"
+fi
+
 # ---- no secret key ever reached the output -------------------------------------------
 for f in var/keys/*.key other/keys/*.key; do
   secret="$(cat "$f")"

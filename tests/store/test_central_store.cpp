@@ -416,3 +416,47 @@ BOOST_AUTO_TEST_CASE(events_are_logged) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(ocpp_passwords, fixture)
+
+// The store keeps a salted hash per OCPP charge point, never a password; the
+// last one set wins, and every change is audited.
+BOOST_AUTO_TEST_CASE(a_hash_is_kept_per_registered_cp_and_replaced) {
+  const std::string first = "$argon2id$v=19$m=8192,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  const std::string second = "$argon2id$v=19$m=8192,t=2,p=1$b3RoZXJzYWx0$b3RoZXJoYXNo";
+  {
+    auto s = open();
+    BOOST_REQUIRE(s->add_cp(cp_record{"OC1", "Parking 1", 0.30, ""}).ok());
+    const auto none = s->ocpp_password_hash("OC1");
+    BOOST_REQUIRE(none.ok());
+    BOOST_TEST(!none->has_value());
+    BOOST_TEST(s->set_ocpp_password("OC1", first, operator_entry("ocpp_password", "OC1")).ok());
+  }
+  {
+    auto s = open();
+    const auto got = s->ocpp_password_hash("OC1");
+    BOOST_REQUIRE(got.ok());
+    BOOST_REQUIRE(got->has_value());
+    BOOST_TEST(**got == first);
+    BOOST_TEST(s->set_ocpp_password("OC1", second, operator_entry("ocpp_password", "OC1")).ok());
+    BOOST_TEST(**s->ocpp_password_hash("OC1") == second);
+  }
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM ocpp_passwords") == 1);
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM audit WHERE action = 'ocpp_password'") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_password_an_unknown_cp_or_a_bad_id_is_refused) {
+  auto s = open();
+  BOOST_REQUIRE(s->add_cp(cp_record{"OC1", "Parking 1", 0.30, ""}).ok());
+  const std::string hash = "$argon2id$v=19$m=8192,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  const auto clear = s->set_ocpp_password("OC1", "a-password-in-clear", operator_entry("ocpp_password", "OC1"));
+  BOOST_TEST((clear.err().code == evnet::errc::invalid_field));
+  const auto unknown = s->set_ocpp_password("NOPE", hash, operator_entry("ocpp_password", "NOPE"));
+  BOOST_TEST((unknown.err().code == evnet::errc::unknown_cp));
+  const auto bad = s->set_ocpp_password("bad id", hash, operator_entry("ocpp_password", "bad id"));
+  BOOST_TEST((bad.err().code == evnet::errc::invalid_field));
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM ocpp_passwords") == 0);
+  BOOST_TEST(scalar(path, "SELECT count(*) FROM audit") == 0);  // nothing happened, nothing audited
+}
+
+BOOST_AUTO_TEST_SUITE_END()

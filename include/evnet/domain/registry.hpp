@@ -4,6 +4,7 @@
 //
 // db.json:
 //   { "cps":     [ { "id": "ALC1", "location": "C/ Italia 5, Alicante", "price": 0.35 }, ... ],
+//     (a CP may carry "ocpp_password": "<16..40 characters>", see cp_record)
 //     "drivers": [ { "id": "D1", "name": "Ana" }, ... ] }
 // Ids are 1..64 printable ASCII characters without spaces; a price is a
 // number > 0 and <= 100. Invalid entries are reported, not silently dropped.
@@ -21,6 +22,9 @@ struct cp_record {
   std::string id;
   std::string location;
   double price = 0.0;  // EUR/kWh
+  // db.json only, for an OCPP charge point: its Basic-auth password, which
+  // `evnet_keys init` registers as a salted hash. The store never holds it.
+  std::string ocpp_password = {};
   friend bool operator==(const cp_record&, const cp_record&) = default;
 };
 

@@ -129,6 +129,16 @@ public:
   // the first refusal leaves everything unchanged.
   status register_keys(const std::vector<std::tuple<std::string, std::string, std::string>>& keys,
                        const domain::audit_entry& e);
+  // ---- OCPP passwords ---------------------------------------------------------
+  // Sets the salted hash (security::hash_ocpp_password) of CP `cp_id`'s OCPP
+  // Basic-auth password, replacing any former one, with the audit row `e`,
+  // in one transaction. Refused: an id outside is_safe_id or a value that is
+  // not a hash (errc::invalid_field: the store never keeps a password), a CP
+  // the registry does not know (errc::unknown_cp).
+  status set_ocpp_password(const std::string& cp_id, const std::string& hash, const domain::audit_entry& e);
+  // The stored hash, or nothing when the CP has no OCPP password.
+  result<std::optional<std::string>> ocpp_password_hash(const std::string& cp_id);
+
   // SQLite's PRAGMA data_version: changes when ANOTHER connection committed
   // (the key tool registered or revoked a key while Central runs).
   result<std::int64_t> data_version();
