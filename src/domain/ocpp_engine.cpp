@@ -1,0 +1,636 @@
+#include "evnet/domain/ocpp_engine.hpp"
+
+#include "evnet/domain/billing.hpp"
+#include "evnet/domain/event_fields.hpp"
+
+#include <algorithm>
+#include <array>
+#include <variant>
+
+namespace evnet::domain {
+
+namespace {
+
+struct status_name {
+  ocpp_status status;
+  std::string_view name;
+};
+
+constexpr std::array<status_name, 9> status_names{{
+    {ocpp_status::available, "Available"},
+    {ocpp_status::preparing, "Preparing"},
+    {ocpp_status::charging, "Charging"},
+    {ocpp_status::suspended_ev, "SuspendedEV"},
+    {ocpp_status::suspended_evse, "SuspendedEVSE"},
+    {ocpp_status::finishing, "Finishing"},
+    {ocpp_status::reserved, "Reserved"},
+    {ocpp_status::unavailable, "Unavailable"},
+    {ocpp_status::faulted, "Faulted"},
+}};
+
+std::pair<std::string, std::string> key_of(const protocol::charge_record& r) { return {r.cp_id, r.charge_id}; }
+
+error store_failure() { return error{errc::store, "the gateway's store is failing"}; }
+
+json::object id_tag_info(std::string_view status) { return json::object{{"status", std::string(status)}}; }
+
+} // namespace
+
+std::optional<ocpp_status> parse_ocpp_status(std::string_view s) {
+  for (const auto& n : status_names) {
+    if (n.name == s) {
+      return n.status;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(ocpp_status s) {
+  for (const auto& n : status_names) {
+    if (n.status == s) {
+      return n.name;
+    }
+  }
+  return "Unknown";
+}
+
+cp_state state_for(ocpp_status s) {
+  switch (s) {
+    case ocpp_status::charging:
+    case ocpp_status::suspended_ev:
+    case ocpp_status::suspended_evse:
+    case ocpp_status::finishing:
+      return cp_state::busy;
+    case ocpp_status::faulted:
+      return cp_state::broken;
+    case ocpp_status::unavailable:
+      return cp_state::out_of_order;
+    case ocpp_status::available:
+    case ocpp_status::preparing:
+    case ocpp_status::reserved:
+      break;
+  }
+  return cp_state::active;
+}
+
+// ---- memory_ocpp_ledger ---------------------------------------------------------------
+
+result<ocpp_transaction> memory_ocpp_ledger::open_transaction(const ocpp_transaction& t) {
+  if (failing) {
+    return store_failure();
+  }
+  for (const auto& [id, known] : transactions_) {
+    if (known.cp_id == t.cp_id && known.charge_id == t.charge_id) {
+      return known;
+    }
+  }
+  ocpp_transaction made = t;
+  made.id = next_id_++;
+  made.closed = false;
+  transactions_[made.id] = made;
+  return made;
+}
+
+result<std::optional<ocpp_transaction>> memory_ocpp_ledger::transaction(std::int64_t id) {
+  if (failing) {
+    return store_failure();
+  }
+  const auto it = transactions_.find(id);
+  return it == transactions_.end() ? std::optional<ocpp_transaction>{} : std::optional<ocpp_transaction>{it->second};
+}
+
+result<std::optional<ocpp_transaction>> memory_ocpp_ledger::open_transaction_of(const std::string& cp_id) {
+  if (failing) {
+    return store_failure();
+  }
+  for (const auto& [id, t] : transactions_) {
+    if (t.cp_id == cp_id && !t.closed) {
+      return std::optional<ocpp_transaction>{t};
+    }
+  }
+  return std::optional<ocpp_transaction>{};
+}
+
+status memory_ocpp_ledger::close_transaction(std::int64_t id) {
+  if (failing) {
+    return store_failure();
+  }
+  if (auto it = transactions_.find(id); it != transactions_.end()) {
+    it->second.closed = true;
+  }
+  return ok_value;
+}
+
+// ---- ocpp_engine: construction and evnet's side -----------------------------------------
+
+ocpp_engine::ocpp_engine(std::string cp_id, ocpp_ledger& ledger, std::int64_t now)
+    : cp_id_(std::move(cp_id)), ledger_(ledger), last_resend_ms_(now), last_hello_ms_(now) {
+  if (auto loaded = ledger_.load(); !loaded) {
+    error_notice(errc::store, loaded.err().message);
+  } else {
+    for (auto& r : loaded->unacknowledged) {
+      unacked_[key_of(r)] = r;
+    }
+  }
+  // The charge point still holds its transaction: it goes on until its
+  // StopTransaction, whenever that comes.
+  if (auto open = ledger_.open_transaction_of(cp_id_); !open) {
+    error_notice(errc::store, open.err().message);
+  } else if (*open) {
+    tx_ = **open;
+    tx_started_ms_ = now;
+  }
+  settle_state();
+}
+
+void ocpp_engine::on_monitor(const protocol::message& msg, std::int64_t now) {
+  deadlines(now);
+  const auto corr = msg.correlation;
+  if (std::holds_alternative<protocol::health_check>(msg.payload)) {
+    on_health(corr);
+  } else if (const auto* c = std::get_if<protocol::engine_configure>(&msg.payload)) {
+    on_configure(corr, c->config, now);
+  } else if (const auto* req = std::get_if<protocol::authorize_request>(&msg.payload)) {
+    on_authorize(corr, *req, now);
+  } else if (const auto* d = std::get_if<protocol::authorize_decision>(&msg.payload)) {
+    on_decision(corr, *d, now);
+  } else if (const auto* cmd = std::get_if<protocol::cp_command>(&msg.payload)) {
+    on_cp_command(corr, *cmd, now);
+  } else if (!msg.is<protocol::error_reply>() && !msg.is<protocol::ack>()) {
+    to_monitor(protocol::error_reply{errc::unexpected, std::string(msg.type()) + " is not for the Engine"}, corr);
+  }
+  settle_state();
+}
+
+void ocpp_engine::on_central(const protocol::message& msg, std::int64_t now) {
+  deadlines(now);
+  if (const auto* a = std::get_if<protocol::record_ack>(&msg.payload)) {
+    on_record_ack(*a);
+  } else if (const auto* e = std::get_if<protocol::error_reply>(&msg.payload);
+             e != nullptr && e->code == errc::unauthenticated) {
+    if (config_) {
+      hello(now);
+      resend_unacked(now);
+    }
+  }
+  settle_state();
+}
+
+void ocpp_engine::on_central_connected(std::int64_t now) {
+  central_up_ = true;
+  if (config_) {
+    hello(now);
+  }
+  resend_unacked(now);
+  settle_state();
+}
+
+void ocpp_engine::on_central_disconnected(std::int64_t /*now*/) { central_up_ = false; }
+
+void ocpp_engine::on_tick(std::int64_t now) {
+  deadlines(now);
+  if (now - last_resend_ms_ >= resend_every_ms) {
+    resend_unacked(now);
+  }
+  if (config_ && now - last_hello_ms_ >= hello_every_ms) {
+    hello(now);
+  }
+  settle_state();
+}
+
+// ---- the charge point's side ----------------------------------------------------------------
+
+void ocpp_engine::on_connected(std::int64_t now) {
+  deadlines(now);
+  online_ = true;
+  out_.notify("charge_point", {{"cp", cp_id_}, {"status", "connected"}});
+  settle_state();
+}
+
+void ocpp_engine::on_disconnected(std::int64_t now) {
+  deadlines(now);
+  online_ = false;
+  out_.notify("charge_point", {{"cp", cp_id_}, {"status", "disconnected"}});
+  // Nothing can start on a charge point we cannot reach; a charge that runs
+  // goes on there and is settled by its queued StopTransaction.
+  if (pending_ && !pending_->confirmed) {
+    out_.notify("cancelled", {{"cp", cp_id_},
+                              {"charge_id", pending_->charge_id},
+                              {"driver", pending_->driver_id},
+                              {"reason", "the charge point disconnected"}});
+    pending_.reset();
+  } else if (pending_) {
+    never_started("the charge point disconnected before starting", now);
+  }
+  settle_state();
+}
+
+void ocpp_engine::on_status(int connector, ocpp_status s, std::int64_t now) {
+  deadlines(now);
+  // Connector 0 is the whole charge point; evnet's CPs have one connector.
+  if (connector == 0 || connector == 1) {
+    status_ = s;
+    out_.notify("ocpp_status", {{"cp", cp_id_}, {"connector", connector}, {"status", std::string(to_string(s))}});
+  }
+  settle_state();
+}
+
+void ocpp_engine::on_start_transaction(const std::string& call_id, const std::string& id_tag,
+                                       std::int64_t meter_start_wh, std::int64_t timestamp_ms, std::int64_t now) {
+  deadlines(now);
+  // A StartTransaction sent again (the charge point did not get our answer):
+  // the same transaction.
+  if (tx_ && tx_->driver_id == id_tag && tx_->meter_start_wh == meter_start_wh && tx_->started_ms == timestamp_ms) {
+    answers_.push_back(ocpp_answer{call_id, {{"transactionId", tx_->id}, {"idTagInfo", id_tag_info("Accepted")}}});
+    return;
+  }
+  if (pending_ && pending_->confirmed && !tx_ && id_tag == pending_->driver_id && config_) {
+    ocpp_transaction t;
+    t.cp_id = cp_id_;
+    t.charge_id = pending_->charge_id;
+    t.driver_id = pending_->driver_id;
+    t.price = config_->price;
+    t.meter_start_wh = meter_start_wh;
+    t.started_ms = timestamp_ms;
+    t.duration_s = pending_->duration_s;
+    auto opened = ledger_.open_transaction(t);
+    if (!opened) {
+      // Without the mapping written down, the charge could be billed twice
+      // after a restart: refuse rather than supply unrecorded.
+      error_notice(errc::store, opened.err().message);
+      answers_.push_back(ocpp_answer{call_id, {{"transactionId", 0}, {"idTagInfo", id_tag_info("Invalid")}}});
+      never_started("the gateway's store is failing", now);
+      settle_state();
+      return;
+    }
+    tx_ = *opened;
+    tx_started_ms_ = now;
+    kwh_ = 0.0;
+    last_kwh_sent_ = -1.0;
+    remote_stop_sent_ = false;
+    pending_.reset();
+    answers_.push_back(ocpp_answer{call_id, {{"transactionId", tx_->id}, {"idTagInfo", id_tag_info("Accepted")}}});
+    out_.notify("plugged", {{"cp", cp_id_}, {"charge_id", tx_->charge_id}, {"transaction", tx_->id}});
+    settle_state();
+    return;
+  }
+  // Not a charge Central confirmed. The answer still needs a transactionId:
+  // a real one, closed at once, so that the StopTransaction the charge point
+  // will send for it is recognised and bills nothing.
+  ocpp_transaction refused;
+  refused.cp_id = cp_id_;
+  refused.charge_id = "refused:" + call_id + ":" + std::to_string(timestamp_ms);
+  refused.driver_id = id_tag;
+  refused.meter_start_wh = meter_start_wh;
+  refused.started_ms = timestamp_ms;
+  std::int64_t id = 0;
+  if (auto made = ledger_.open_transaction(refused); made) {
+    id = made->id;
+    (void)ledger_.close_transaction(id);
+  }
+  const std::string why = tx_ ? "another transaction is running" : "no charge was authorised by CENTRAL for " + id_tag;
+  answers_.push_back(ocpp_answer{call_id, {{"transactionId", id},
+                                           {"idTagInfo", id_tag_info(tx_ ? "ConcurrentTx" : "Invalid")}}});
+  error_notice(errc::not_allowed, "StartTransaction refused: " + why);
+  settle_state();
+}
+
+void ocpp_engine::on_meter(std::int64_t transaction_id, double register_kwh, std::int64_t now) {
+  deadlines(now);
+  if (!tx_ || (transaction_id != 0 && transaction_id != tx_->id)) {
+    return;  // a sample outside the running charge (queued from an older one): nothing to show
+  }
+  const double start_kwh = static_cast<double>(tx_->meter_start_wh) / 1000.0;
+  kwh_ = std::max(0.0, register_kwh - start_kwh);
+  if (kwh_ != last_kwh_sent_) {
+    last_kwh_sent_ = kwh_;
+    const double amount = amount_for(kwh_, tx_->price);
+    to_central(protocol::telemetry{cp_id_, tx_->charge_id, tx_->driver_id, ++telemetry_seq_, kwh_, amount, tx_->price});
+    out_.notify("progress",
+                {{"cp", cp_id_}, {"charge_id", tx_->charge_id}, {"driver", tx_->driver_id}, {"kwh", kwh_},
+                 {"amount", amount}});
+  }
+}
+
+void ocpp_engine::on_stop_transaction(const std::string& call_id, std::int64_t transaction_id,
+                                      std::int64_t meter_stop_wh, std::int64_t timestamp_ms, std::int64_t now) {
+  deadlines(now);
+  auto known = ledger_.transaction(transaction_id);
+  if (!known) {
+    // Without the ledger nothing can be billed safely; the charge point
+    // keeps the StopTransaction queued and sends it again.
+    error_notice(errc::store, known.err().message);
+    return;
+  }
+  if (!*known) {
+    error_notice(errc::no_charge, "StopTransaction for unknown transaction " + std::to_string(transaction_id));
+    answers_.push_back(ocpp_answer{call_id, {{"idTagInfo", id_tag_info("Invalid")}}});
+    return;
+  }
+  const auto& t = **known;
+  if (!t.closed) {
+    protocol::charge_record r;
+    r.cp_id = t.cp_id;
+    r.charge_id = t.charge_id;
+    r.driver_id = t.driver_id;
+    r.kwh = std::max<double>(0.0, static_cast<double>(meter_stop_wh - t.meter_start_wh) / 1000.0);
+    r.price = t.price;
+    r.amount = amount_for(r.kwh, t.price);
+    r.start_ms = t.started_ms;
+    r.end_ms = std::max(timestamp_ms, t.started_ms);
+    r.reason = stopped_ && remote_stop_sent_ ? end_reason::stopped
+               : remote_stop_sent_           ? end_reason::completed
+                                             : end_reason::unplugged;
+    // The record first: if the close is lost, the replayed StopTransaction
+    // makes the same record again, which the ledger and Central deduplicate.
+    finish(r);
+    if (auto st = ledger_.close_transaction(t.id); !st) {
+      error_notice(errc::store, st.err().message);
+    }
+  }
+  if (tx_ && tx_->id == t.id) {
+    tx_.reset();
+    remote_stop_sent_ = false;
+    last_kwh_sent_ = -1.0;
+  }
+  answers_.push_back(ocpp_answer{call_id, {{"idTagInfo", id_tag_info("Accepted")}}});
+  settle_state();
+}
+
+void ocpp_engine::on_request_answered(const std::string& action, bool accepted, std::int64_t now) {
+  deadlines(now);
+  if (action == "RemoteStartTransaction" && !accepted && pending_ && pending_->confirmed) {
+    never_started("the charge point refused to start", now);
+  } else if (!accepted) {
+    error_notice(errc::refused, "the charge point refused " + action);
+  }
+  settle_state();
+}
+
+cp_state ocpp_engine::state() const {
+  if (stopped_) {
+    return cp_state::out_of_order;
+  }
+  if (status_ == ocpp_status::faulted) {
+    return cp_state::broken;
+  }
+  if (tx_ || (pending_ && pending_->confirmed)) {
+    return cp_state::busy;
+  }
+  return state_for(status_);
+}
+
+// ---- the Monitor's requests ---------------------------------------------------------------
+
+void ocpp_engine::on_health(std::uint64_t corr) {
+  protocol::health_reply r;
+  r.ok = online_ && status_ != ocpp_status::faulted;
+  r.configured = config_.has_value();
+  r.state = state();
+  r.charging = tx_.has_value() || (pending_ && pending_->confirmed);
+  if (tx_) {
+    r.charge.charge_id = tx_->charge_id;
+    r.charge.driver_id = tx_->driver_id;
+    r.charge.plugged = true;
+    r.charge.kwh = kwh_;
+    r.charge.amount = amount_for(kwh_, tx_->price);
+    r.charge.duration_s = tx_->duration_s;
+  } else if (pending_ && pending_->confirmed) {
+    r.charge.charge_id = pending_->charge_id;
+    r.charge.driver_id = pending_->driver_id;
+    r.charge.duration_s = pending_->duration_s;
+  }
+  r.has_last = last_record_.has_value();
+  if (last_record_) {
+    r.last = *last_record_;
+  }
+  to_monitor(std::move(r), corr);
+}
+
+void ocpp_engine::on_configure(std::uint64_t corr, const protocol::cp_config& c, std::int64_t now) {
+  if (c.cp_id != cp_id_) {
+    const std::string why = "this gateway session is CP " + cp_id_ + ", not " + c.cp_id;
+    to_monitor(protocol::ack{false, std::string(to_string(errc::wrong_cp)) + ": " + why}, corr);
+    error_notice(errc::wrong_cp, why);
+    return;
+  }
+  const bool changed = !config_ || config_->price != c.price || config_->location != c.location;
+  config_ = c;
+  to_monitor(protocol::ack{true, ""}, corr);
+  if (changed) {
+    out_.notify("configured", {{"cp", c.cp_id}, {"location", c.location}, {"price", c.price}});
+    hello(now);
+  }
+}
+
+void ocpp_engine::on_authorize(std::uint64_t corr, const protocol::authorize_request& req, std::int64_t now) {
+  protocol::authorize_reply reply;
+  reply.cp_id = req.cp_id;
+  reply.request_id = req.request_id;
+  const auto refuse = [&](std::string why) {
+    reply.reason = std::move(why);
+    to_monitor(std::move(reply), corr);
+  };
+  if (req.cp_id != cp_id_) {
+    return refuse("this gateway session serves " + cp_id_);
+  }
+  if (pending_ && pending_->request_id == req.request_id) {
+    reply.ok = true;  // a retry: the same reservation
+    reply.charge_id = pending_->charge_id;
+    return to_monitor(std::move(reply), corr);
+  }
+  if (!config_) {
+    return refuse(std::string(to_string(errc::not_configured)));
+  }
+  if (!online_) {
+    return refuse("the charge point is not connected to the gateway");
+  }
+  if (status_ == ocpp_status::faulted) {
+    return refuse("the charge point reports a fault");
+  }
+  if (stopped_ || status_ == ocpp_status::unavailable) {
+    return refuse("the charge point is out of order");
+  }
+  if (tx_ || pending_) {
+    return refuse("busy");
+  }
+  pending_ = pending{req.request_id, new_charge_id(now), req.driver_id, req.duration_s, now, false, false};
+  reply.ok = true;
+  reply.charge_id = pending_->charge_id;
+  to_monitor(std::move(reply), corr);
+  out_.notify("reserved", {{"cp", cp_id_},
+                           {"charge_id", pending_->charge_id},
+                           {"driver", req.driver_id},
+                           {"duration", req.duration_s},
+                           {"request_id", req.request_id}});
+}
+
+void ocpp_engine::on_decision(std::uint64_t corr, const protocol::authorize_decision& d, std::int64_t now) {
+  protocol::decision_ack ack{d.cp_id, d.request_id, d.charge_id, true, ""};
+  const auto matches = [&](const std::string& charge_id, const std::string& request_id) {
+    return d.charge_id.empty() ? request_id == d.request_id : charge_id == d.charge_id;
+  };
+  const bool is_pending = pending_ && matches(pending_->charge_id, pending_->request_id);
+  const bool is_running = tx_ && d.charge_id == tx_->charge_id;
+  if (d.cp_id != cp_id_) {
+    ack.ok = false;
+    ack.reason = to_string(errc::wrong_cp);
+  } else if (d.confirmed) {
+    if (is_pending && !pending_->confirmed) {
+      pending_->confirmed = true;
+      pending_->since_ms = now;  // from now on, the wait for StartTransaction
+      pending_->remote_start_sent = true;
+      request("RemoteStartTransaction", {{"connectorId", 1}, {"idTag", pending_->driver_id}});
+      out_.notify("authorized", {{"cp", cp_id_},
+                                 {"charge_id", pending_->charge_id},
+                                 {"driver", pending_->driver_id},
+                                 {"duration", pending_->duration_s}});
+    } else if (!is_pending && !is_running) {
+      ack.ok = false;  // nothing was, nothing will be supplied
+      ack.reason = to_string(errc::reservation_expired);
+    }
+  } else if (is_pending && !pending_->confirmed) {
+    out_.notify("cancelled", {{"cp", cp_id_},
+                              {"charge_id", pending_->charge_id},
+                              {"driver", pending_->driver_id},
+                              {"reason", "cancelled by CENTRAL"}});
+    pending_.reset();
+  } else if (is_pending || is_running) {
+    ack.ok = false;  // a confirmed charge is never taken back
+    ack.reason = to_string(errc::invalid_state);
+  }
+  to_monitor(std::move(ack), corr);
+}
+
+void ocpp_engine::on_cp_command(std::uint64_t corr, const protocol::cp_command& c, std::int64_t now) {
+  switch (c.command) {
+    case cp_order::stop: {
+      stopped_ = true;
+      if (pending_ && !pending_->confirmed) {
+        out_.notify("cancelled", {{"cp", cp_id_},
+                                  {"charge_id", pending_->charge_id},
+                                  {"driver", pending_->driver_id},
+                                  {"reason", std::string(to_string(end_reason::stopped))}});
+        pending_.reset();
+      } else if (pending_) {
+        never_started(to_string(end_reason::stopped), now);
+      }
+      if (tx_ && !remote_stop_sent_) {
+        remote_stop_sent_ = true;
+        request("RemoteStopTransaction", {{"transactionId", tx_->id}});
+      }
+      request("ChangeAvailability", {{"connectorId", 0}, {"type", "Inoperative"}});
+      out_.notify("stopped", {{"cp", cp_id_}});
+      break;
+    }
+    case cp_order::resume:
+      stopped_ = false;
+      request("ChangeAvailability", {{"connectorId", 0}, {"type", "Operative"}});
+      out_.notify("resumed", {{"cp", cp_id_}});
+      break;
+  }
+  to_monitor(protocol::ack{true, ""}, corr);
+}
+
+void ocpp_engine::on_record_ack(const protocol::record_ack& a) {
+  auto it = unacked_.find({a.cp_id, a.charge_id});
+  if (it == unacked_.end()) {
+    return;
+  }
+  if (auto st = ledger_.acknowledge(a.cp_id, a.charge_id); !st) {
+    error_notice(errc::store, st.err().message);
+    return;  // resent later; Central deduplicates
+  }
+  unacked_.erase(it);
+  out_.notify("acknowledged", {{"cp", a.cp_id}, {"charge_id", a.charge_id}});
+}
+
+// ---- charges ----------------------------------------------------------------------------------
+
+void ocpp_engine::deadlines(std::int64_t now) {
+  if (pending_ && !pending_->confirmed && now - pending_->since_ms >= reservation_timeout_ms) {
+    out_.notify("cancelled", {{"cp", cp_id_},
+                              {"charge_id", pending_->charge_id},
+                              {"driver", pending_->driver_id},
+                              {"reason", "no decision from CENTRAL in time"}});
+    pending_.reset();
+  } else if (pending_ && pending_->confirmed && now - pending_->since_ms >= plug_timeout_ms) {
+    never_started("no StartTransaction from the charge point", now);
+  }
+  // A charge with a duration ends at the charge point when it is reached.
+  if (tx_ && tx_->duration_s > 0 && !remote_stop_sent_ && online_ &&
+      now - tx_started_ms_ >= tx_->duration_s * 1000) {
+    remote_stop_sent_ = true;
+    request("RemoteStopTransaction", {{"transactionId", tx_->id}});
+  }
+}
+
+// A confirmed charge that never started: Central announced it, so it ends
+// with a record (0 kWh), like an Engine's charge nobody plugged in.
+void ocpp_engine::never_started(std::string_view why, std::int64_t now) {
+  if (!pending_) {
+    return;
+  }
+  protocol::charge_record r;
+  r.cp_id = cp_id_;
+  r.charge_id = pending_->charge_id;
+  r.driver_id = pending_->driver_id;
+  r.price = config_ ? config_->price : 0.0;
+  r.start_ms = now;
+  r.end_ms = now;
+  r.reason = end_reason::never_plugged;
+  out_.notify("cancelled", {{"cp", cp_id_},
+                            {"charge_id", pending_->charge_id},
+                            {"driver", pending_->driver_id},
+                            {"reason", std::string(why)}});
+  pending_.reset();
+  finish(r);
+}
+
+void ocpp_engine::finish(const protocol::charge_record& r) {
+  if (auto st = ledger_.save_finished(r); !st) {
+    error_notice(errc::store, st.err().message);
+  }
+  unacked_[key_of(r)] = r;
+  last_record_ = r;
+  out_.notify("finished", ticket_fields(r));
+  to_central(protocol::charge_finished{r});
+}
+
+void ocpp_engine::hello(std::int64_t now) {
+  last_hello_ms_ = now;
+  to_central(protocol::engine_hello{cp_id_});
+}
+
+void ocpp_engine::resend_unacked(std::int64_t now) {
+  last_resend_ms_ = now;
+  for (const auto& [key, r] : unacked_) {
+    to_central(protocol::charge_finished{r});
+  }
+}
+
+// ---- small things -------------------------------------------------------------------------------
+
+void ocpp_engine::request(std::string action, json::object payload) {
+  requests_.push_back(ocpp_request{std::move(action), std::move(payload)});
+}
+
+void ocpp_engine::error_notice(errc code, std::string message) {
+  out_.notify("error", {{"code", code}, {"message", std::move(message)}});
+}
+
+void ocpp_engine::settle_state() {
+  const auto s = state();
+  if (s != state_shown_) {
+    state_shown_ = s;
+    out_.notify("state", {{"cp", cp_id_}, {"state", s}});
+  }
+}
+
+// Unique per charge point and across restarts of the gateway: the time in
+// ms and a counter (two charges in one millisecond differ by the counter).
+std::string ocpp_engine::new_charge_id(std::int64_t now) {
+  return cp_id_ + "-" + std::to_string(now) + "-" + std::to_string(++charges_made_);
+}
+
+} // namespace evnet::domain
