@@ -207,11 +207,16 @@ struct ack {
   MSGPACK_DEFINE_MAP(ok, reason)
 };
 
-// Monitor -> Central: authenticate this CP id.
+// Monitor -> Central: authenticate this CP id. The OCPP gateway, speaking
+// as an OCPP charge point's Monitor, also passes the HTTP Basic password
+// the charge point presented: Central checks it against the salted hash
+// its registry holds (a wrong one is refused and audited). Empty for
+// evnet's own Monitors, whose CURVE key is their whole credential.
 struct cp_auth {
   static constexpr std::string_view name = "cp_auth";
   std::string cp_id;
-  MSGPACK_DEFINE_MAP(cp_id)
+  std::string ocpp_password = {};
+  MSGPACK_DEFINE_MAP(cp_id, ocpp_password)
 };
 
 // Central -> Monitor: accepted with the CP's configuration, or denied.

@@ -3,6 +3,7 @@
 #include "evnet/domain/central_machine.hpp"
 #include "evnet/runtime/core_actor.hpp"
 #include "evnet/runtime/log.hpp"
+#include "evnet/security/ocpp_password.hpp"
 #include "operator_command.hpp"
 
 #include "evnet/text.hpp"
@@ -37,6 +38,12 @@ public:
     // leaves only once it is durable (see begin_batch/end_batch below).
     group_inputs();
     machine_.set_stream_port(settings_.pub_port != 0 ? settings_.pub_port : settings_.port + 1);
+    // OCPP charge points' passwords: the salted hash from the store, checked
+    // here (Argon2id: milliseconds, and only for an OCPP gateway's cp_auth).
+    machine_.set_ocpp_password_check([this](const std::string& cp_id, const std::string& password) {
+      const auto hash = db_->ocpp_password_hash(cp_id);
+      return hash.ok() && hash->has_value() && security::verify_ocpp_password(**hash, password);
+    });
   }
 
 protected:

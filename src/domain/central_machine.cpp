@@ -471,6 +471,17 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
                                  std::int64_t now) {
   // A Monitor re-authenticating on the same link keeps its session.
   const bool same_link = peers_.is_monitor_of(peer, a.cp_id);
+  if (!same_link && !a.ocpp_password.empty() && !(ocpp_check_ && ocpp_check_(a.cp_id, a.ocpp_password))) {
+    // An OCPP charge point whose Basic credentials do not match: the gateway
+    // refuses its WebSocket upgrade. The reason does not say which part was
+    // wrong; the audit row says it was the password.
+    const std::string why = "OCPP credentials refused for " + a.cp_id;
+    audit_hello(peer, "cp:" + a.cp_id, "refused: wrong OCPP password", now);
+    out_.send(peer, protocol::cp_auth_reply{false, why, {}}, corr);
+    out_.notify("auth", {{"cp", a.cp_id}, {"ok", false}, {"reason", why}});
+    message("authentication denied for " + a.cp_id + ": wrong OCPP password");
+    return;
+  }
   if (!same_link) {
     auto record = model_.authenticate(a.cp_id);
     if (!record) {

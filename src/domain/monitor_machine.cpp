@@ -156,7 +156,7 @@ void monitor_machine::on_tick(std::int64_t now) {
 
 void monitor_machine::authenticate(std::int64_t now) {
   last_auth_ms_ = now;
-  to_central(protocol::cp_auth{setup_.cp_id}, ++correlation_);
+  to_central(protocol::cp_auth{setup_.cp_id, setup_.ocpp_password}, ++correlation_);
 }
 
 void monitor_machine::on_auth_reply(const protocol::cp_auth_reply& r, std::int64_t now) {

@@ -134,7 +134,10 @@ void check(checker&, const snapshot_request&) {}
 void check(checker& c, const error_reply& v) { c.text("detail", v.detail); }
 
 void check(checker& c, const ack& v) { c.text("reason", v.reason); }
-void check(checker& c, const cp_auth& v) { c.id("cp_id", v.cp_id); }
+void check(checker& c, const cp_auth& v) {
+  c.id("cp_id", v.cp_id);
+  c.text("ocpp_password", v.ocpp_password);
+}
 
 void check(checker& c, const cp_auth_reply& v) {
   c.text("reason", v.reason);

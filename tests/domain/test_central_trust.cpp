@@ -542,3 +542,56 @@ BOOST_AUTO_TEST_CASE(cps_and_drivers_registered_by_the_tool_join_the_model) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- OCPP charge points: the Basic password the gateway passes on ------------------------
+
+BOOST_FIXTURE_TEST_SUITE(ocpp_passwords, fixture)
+
+BOOST_AUTO_TEST_CASE(an_ocpp_password_is_checked_and_a_wrong_one_refused_and_audited) {
+  std::vector<std::pair<std::string, std::string>> asked;
+  central->set_ocpp_password_check([&](const std::string& cp, const std::string& pw) {
+    asked.emplace_back(cp, pw);
+    return cp == "MAD1" && pw == "the-right-password";
+  });
+  // MAD1's gateway session (a new link, key cp:MAD1) with a wrong password.
+  tell("g1", "cp:MAD1", protocol::cp_auth{"MAD1", "a-wrong-password!"}, 5);
+  const auto no = to<protocol::cp_auth_reply>("g1");
+  BOOST_REQUIRE(no.size() == 1u);
+  BOOST_TEST(!no[0].ok);
+  BOOST_TEST(no[0].reason == "OCPP credentials refused for MAD1");
+  BOOST_TEST(no[0].reason.find("wrong-password") == std::string::npos);  // never echoed
+  BOOST_TEST(*central->peers().monitor_of("MAD1") == "m2");             // the Monitor it had stays
+  const auto hellos = audits("hello");
+  BOOST_REQUIRE(!hellos.empty());
+  BOOST_TEST(hellos.back().outcome == "refused: wrong OCPP password");
+  BOOST_TEST(param(hellos.back(), "identity") == "cp:MAD1");
+  for (const auto& e : book.audits()) {
+    BOOST_TEST(evnet::json::dump(evnet::json::value(e.params)).find("a-wrong-password") == std::string::npos);
+  }
+  // The right one, once MAD1's Monitor link is gone: accepted, with the
+  // CP's configuration.
+  central->on_peer_gone("m2", now);
+  drain();
+  tell("g2", "cp:MAD1", protocol::cp_auth{"MAD1", "the-right-password"}, 6);
+  const auto yes = to<protocol::cp_auth_reply>("g2");
+  BOOST_REQUIRE(yes.size() == 1u);
+  BOOST_TEST(yes[0].ok);
+  BOOST_TEST(yes[0].config.cp_id == "MAD1");
+  BOOST_TEST(asked.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_check_every_ocpp_password_is_refused_and_plain_monitors_are_not_asked) {
+  tell("g1", "cp:MAD1", protocol::cp_auth{"MAD1", "any-password-at-all"}, 5);
+  BOOST_REQUIRE(to<protocol::cp_auth_reply>("g1").size() == 1u);
+  BOOST_TEST(!to<protocol::cp_auth_reply>("g1")[0].ok);
+  bool asked = false;
+  central->set_ocpp_password_check([&](const std::string&, const std::string&) { return asked = true; });
+  central->on_peer_gone("m2", now);
+  drain();
+  tell("m9", "cp:MAD1", protocol::cp_auth{"MAD1"}, 7);  // EV_CP_M: its key is its credential
+  BOOST_TEST(!asked);
+  BOOST_REQUIRE(to<protocol::cp_auth_reply>("m9").size() == 1u);
+  BOOST_TEST(to<protocol::cp_auth_reply>("m9")[0].ok);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

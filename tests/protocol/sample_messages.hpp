@@ -46,7 +46,7 @@ inline error_reply sample(std::type_identity<error_reply>) {
 
 inline ack sample(std::type_identity<ack>) { return {false, "CP ALC1 is OUT_OF_ORDER"}; }
 
-inline cp_auth sample(std::type_identity<cp_auth>) { return {"ALC1"}; }
+inline cp_auth sample(std::type_identity<cp_auth>) { return {"ALC1", "alc1-ocpp-password"}; }
 
 inline cp_auth_reply sample(std::type_identity<cp_auth_reply>) {
   return {true, "welcome back", sample_config()};

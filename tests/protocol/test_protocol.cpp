@@ -179,9 +179,29 @@ BOOST_AUTO_TEST_CASE(encode_produces_the_documented_envelope) {
   BOOST_TEST(o.via.array.ptr[3].as<std::uint64_t>() == 9U);
   const msgpack::object& body = o.via.array.ptr[4];
   BOOST_REQUIRE(body.type == msgpack::type::MAP);
-  BOOST_REQUIRE_EQUAL(body.via.map.size, 1U);
+  BOOST_REQUIRE_EQUAL(body.via.map.size, 2U);
   BOOST_TEST(body.via.map.ptr[0].key.as<std::string>() == "cp_id");
   BOOST_TEST(body.via.map.ptr[0].val.as<std::string>() == "ALC1");
+  BOOST_TEST(body.via.map.ptr[1].key.as<std::string>() == "ocpp_password");
+  BOOST_TEST(body.via.map.ptr[1].val.as<std::string>() == "");
+}
+
+// An OCPP gateway's cp_auth carries the charge point's password; a Monitor
+// that sends only cp_id (as before the field existed) still decodes, with
+// none.
+BOOST_AUTO_TEST_CASE(cp_auth_carries_an_optional_ocpp_password) {
+  const auto r = p::decode(p::encode(p::make("monitor:OC1", p::cp_auth{"OC1", "oc1-secret-password"}, 2)));
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r->as<p::cp_auth>().ocpp_password == "oc1-secret-password");
+  frame_builder f;
+  f.envelope(1, "cp_auth", "monitor:ALC1", 4);
+  f.pk.pack_map(1);
+  f.pk.pack("cp_id").pack("ALC1");
+  const auto old = p::decode(f.str());
+  BOOST_REQUIRE(old.ok());
+  BOOST_TEST(old->as<p::cp_auth>().cp_id == "ALC1");
+  BOOST_TEST(old->as<p::cp_auth>().ocpp_password.empty());
+  BOOST_TEST(!p::decode(p::encode(p::make("m", p::cp_auth{"ALC1", std::string(100000, 'x')}))).ok());
 }
 
 BOOST_AUTO_TEST_CASE(decodes_a_hand_built_frame) {

@@ -45,6 +45,7 @@
 #include "evnet/result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -167,6 +168,14 @@ public:
   // Start-up notices: "cps" (the table) and the "system status OK" message.
   void start(std::int64_t now);
 
+  // Checks an OCPP charge point's Basic-auth password (cp_auth from the OCPP
+  // gateway): true when it matches what the registry holds for that CP. The
+  // actor passes one that looks the salted hash up in its store; without
+  // one, every OCPP password is refused. Hashing is not the machine's
+  // business (nor is the clock): it only decides what a mismatch means.
+  using ocpp_password_check = std::function<bool(const std::string& cp_id, const std::string& password)>;
+  void set_ocpp_password_check(ocpp_password_check check) { ocpp_check_ = std::move(check); }
+
   static constexpr std::int64_t snapshot_burst = 3;        // snapshots at once, per peer
   static constexpr std::int64_t snapshot_refill_ms = 333;  // then one more per this
   static constexpr std::int64_t report_interval_ms = 1000; // refusals shown/audited per peer (key, address)
@@ -269,6 +278,7 @@ private:
   void to_monitor(const std::string& cp_id, T body, std::uint64_t corr = 0);
 
   charge_book& book_;
+  ocpp_password_check ocpp_check_;
   network model_;
   peer_directory peers_;
   request_ledger requests_;

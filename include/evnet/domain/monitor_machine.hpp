@@ -62,6 +62,10 @@ struct monitor_setup {
   std::string cp_id;
   std::string engine_address;   // "host:port", for texts
   std::string central_address;  // "host:port", for texts
+  // The OCPP gateway's Monitor: the Basic-auth password its charge point
+  // presented, passed in every cp_auth for Central to check. Empty for
+  // EV_CP_M.
+  std::string ocpp_password = {};
 };
 
 class monitor_machine {
