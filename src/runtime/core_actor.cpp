@@ -95,7 +95,7 @@ caf::behavior core_actor::make_behavior() {
   send(this, tick_atom::value);
   on_start();
   after_each();
-  return {
+  caf::message_handler own{
       [this](transport::inbound& in) { take(1, [&] { inbound(in); }); },
       [this](inbound_batch& batch) {
         if (!grouped_) {
@@ -131,6 +131,12 @@ caf::behavior core_actor::make_behavior() {
         }
       },
   };
+  auto extra = extra_handlers();
+  return extra ? caf::behavior{own.or_else(extra)} : caf::behavior{own};
+}
+
+void core_actor::handled() {
+  take(1, [] {});
 }
 
 void core_actor::emit(std::string name, json::object fields) {

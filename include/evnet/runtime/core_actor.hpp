@@ -74,6 +74,12 @@ protected:
   // After every handler (after every batch under group commit): a place to
   // flush what the domain produced.
   virtual void after_each() {}
+  // Handlers for a program's own message types (the OCPP gateway's
+  // WebSocket events), tried after the core's. Each should end with
+  // handled(), so that after_each() runs as after any other input.
+  virtual caf::message_handler extra_handlers() { return {}; }
+  void handled();
+
   // A shutdown signal or the view asked to quit. The default quits at once;
   // a program with something to say first overrides it.
   virtual void on_quit() { quit_now(); }
