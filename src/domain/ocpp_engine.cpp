@@ -384,7 +384,9 @@ cp_state ocpp_engine::state() const {
 
 void ocpp_engine::on_health(std::uint64_t corr) {
   protocol::health_reply r;
-  r.ok = online_ && status_ != ocpp_status::faulted;
+  // The gateway's Monitor exists only while the charge point's WebSocket is
+  // (being) connected: its health is its own report, not the connection.
+  r.ok = status_ != ocpp_status::faulted;
   r.configured = config_.has_value();
   r.state = state();
   r.charging = tx_.has_value() || (pending_ && pending_->confirmed);

@@ -194,6 +194,11 @@ public:
 
   cp_state state() const;
   bool charging() const { return tx_.has_value(); }
+  // The driver of a charge Central confirmed that the charge point has not
+  // started yet (the idTag its StartTransaction will carry), if any.
+  std::optional<std::string> awaited_driver() const {
+    return pending_ && pending_->confirmed ? std::optional<std::string>{pending_->driver_id} : std::nullopt;
+  }
   const std::string& cp_id() const { return cp_id_; }
   std::size_t unacknowledged() const { return unacked_.size(); }
 
