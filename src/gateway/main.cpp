@@ -1,0 +1,115 @@
+// EV_OCPP: wiring only. See gateway_actor.hpp for the behaviour and
+// docs/OCPP.md for what each OCPP message means.
+
+#include "gateway_actor.hpp"
+
+#include "evnet/runtime/app_shell.hpp"
+#include "evnet/runtime/cli.hpp"
+#include "evnet/runtime/trust.hpp"
+
+#include <cstdio>
+
+namespace {
+
+constexpr const char* usage =
+    "usage: EV_OCPP <central_host> <central_port> [--listen PORT] [--bind HOST] [--db FILE]\n"
+    "               [--tls-cert FILE --tls-key FILE] [--heartbeat S] [--keys DIR] [--insecure]\n"
+    "               [--headless] [--log FILE]\n"
+    "\n"
+    "  An OCPP 1.6-J gateway: real charge points (and OCPP simulators) connect to\n"
+    "  ws://HOST:PORT/ocpp/<chargePointId> (subprotocol ocpp1.6, HTTP Basic: the id and\n"
+    "  its OCPP password, see tools/evnet keys ocpp-password) and appear at EV_Central\n"
+    "  like any other CP, with their own CURVE key (var/keys/cp-<ID>.key).\n"
+    "\n"
+    "  <central_host> <central_port>  where EV_Central listens\n"
+    "  --listen PORT   the WebSocket port (default 9000)\n"
+    "  --bind HOST     the address it binds, an IP address (default 0.0.0.0)\n"
+    "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and key: wss:// (OCPP\n"
+    "                  security profile 2); without them ws:// (profile 1)\n"
+    "  --db FILE       the gateway's store: charges until Central acknowledges them,\n"
+    "                  transactionIds (default var/ocpp-gateway.db)\n"
+    "  --heartbeat S   the heartbeat interval given to charge points (default 60)\n"
+    "  --headless      JSON events on stdout, commands on stdin (list, quit); also the\n"
+    "                  only mode so far (no panel yet)\n"
+    "  --log FILE      log file (default: stderr)\n"
+    EVNET_TRUST_USAGE;
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace evnet;
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure"},
+                                      {"listen", "bind", "db", "tls-cert", "tls-key", "heartbeat", "log", "keys"});
+  if (!args) {
+    runtime::exit_usage(usage, args.err().message);
+  }
+  if (args->has("help")) {
+    runtime::exit_usage(usage);
+  }
+  if (args->positional.size() != 2) {
+    runtime::exit_usage(usage, "expected two arguments: <central_host> <central_port>");
+  }
+  auto central_host = runtime::parse_host(args->positional[0], "<central_host>");
+  if (!central_host) {
+    runtime::exit_usage(usage, central_host.err().message);
+  }
+  auto central_port = runtime::parse_port(args->positional[1], "<central_port>");
+  if (!central_port) {
+    runtime::exit_usage(usage, central_port.err().message);
+  }
+  auto listen = runtime::parse_port(args->get("listen").value_or("9000"), "--listen");
+  if (!listen) {
+    runtime::exit_usage(usage, listen.err().message);
+  }
+  const auto heartbeat = runtime::parse_seconds(args->get("heartbeat").value_or("60"), "--heartbeat");
+  if (!heartbeat || *heartbeat < 1 || *heartbeat > 86400) {
+    runtime::exit_usage(usage, "--heartbeat: a number of seconds from 1 to 86400");
+  }
+  const auto tls_cert = args->get("tls-cert").value_or("");
+  const auto tls_key = args->get("tls-key").value_or("");
+  if (tls_cert.empty() != tls_key.empty()) {
+    runtime::exit_usage(usage, "--tls-cert and --tls-key go together");
+  }
+  const auto trust = runtime::trust_from(*args);
+  runtime::warn_if_insecure(trust, "EV_OCPP");
+  if (!trust.insecure) {
+    // Central's public key must be there before any charge point comes.
+    (void)runtime::public_key_or_exit(trust, "EV_OCPP", security::central_key_name());
+  }
+  const auto db_path = args->get("db").value_or("var/ocpp-gateway.db");
+  runtime::ensure_parent_dir(db_path);
+  auto db = store::ocpp_store::open(db_path);
+  if (!db) {
+    std::fprintf(stderr, "EV_OCPP: %s\n", db.err().message.c_str());
+    return 1;
+  }
+
+  ocpp::ws_options ws_opts;
+  ws_opts.host = args->get("bind").value_or("0.0.0.0");
+  ws_opts.port = *listen;
+  ws_opts.tls_cert = tls_cert;
+  ws_opts.tls_key = tls_key;
+  ocpp::ws_server ws{ws_opts};
+
+  runtime::app_shell shell{"ocpp-gateway", true, args->get("log").value_or(""), nullptr};
+  gateway::gateway_settings settings;
+  settings.central_host = *central_host;
+  settings.central_port = *central_port;
+  settings.insecure = trust.insecure;
+  settings.keys_dir = trust.keys_dir;
+  settings.heartbeat_interval_s = static_cast<std::int64_t>(*heartbeat);
+  auto core = gateway::spawn_gateway(shell.system(), settings, ws, std::move(*db), shell.view());
+  auto bridge = gateway::make_ws_bridge(core);
+  if (auto st = ws.start(*bridge); !st) {
+    std::fprintf(stderr, "EV_OCPP: %s\n", st.err().message.c_str());
+    caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  // The gateway's own transport holds no link: each session has its own.
+  transport::options opts;
+  opts.sender_name = "ocpp-gateway";
+  transport::transport idle{opts};
+  const int rc = shell.run(core, idle);
+  ws.stop();
+  return rc;
+}
