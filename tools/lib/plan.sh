@@ -31,6 +31,8 @@
 #   plan_trust[]       --keys DIR, or --insecure
 #   plan_fleet_dir     fleet: the directory `ev_fleet --setup` made (db.json, central.db, keys/)
 #   plan_fleet_cps plan_fleet_drivers plan_fleet_args[]   fleet: ev_fleet's size and extra options
+#   plan_ocpp_cp plan_ocpp_port plan_ocpp_password_file   central/all with --ocpp: EV_OCPP on
+#                      that port and a simulated OCPP charge point (empty: none)
 #
 # Ports on a host: Central's port P (and its stream port); the Engine of the
 # i-th CP of a cps host (from 0) listens on P+100+i for its Monitor, which
@@ -68,6 +70,20 @@ _evnet_plan_central() {
   # Its ports listen before anything local connects (a driver's first
   # service would otherwise find no CP).
   printf 'await\t%s %s\n' "$plan_port" "${plan_pub_port:-$((plan_port + 1))}"
+}
+
+# The OCPP gateway, then a simulated OCPP charge point connected to it.
+_evnet_plan_ocpp() {
+  [ -n "${plan_ocpp_cp:-}" ] || return 0
+  local root_dir
+  root_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  _evnet_plan_step run ocpp ocpp new "EV_OCPP :$plan_ocpp_port (OCPP 1.6-J)" \
+    "$plan_build/src/gateway/EV_OCPP" "$plan_host" "$plan_port" --listen "$plan_ocpp_port" \
+    --db "$plan_var/ocpp-gateway.db" --heartbeat 30 "${plan_trust[@]}"
+  printf 'await\t%s\n' "$plan_ocpp_port"
+  _evnet_plan_step raw "ocpp-$plan_ocpp_cp" ocpp right "OCPP charge point $plan_ocpp_cp (simulated)" \
+    sh -c "exec node \"\$1\" --url ws://127.0.0.1:$plan_ocpp_port/ocpp --id $plan_ocpp_cp --password \"\$(cat \"\$2\")\"" \
+    sim "$root_dir/tools/ocpp/sim_charge_point.js" "$plan_ocpp_password_file"
 }
 
 _evnet_plan_cps() {
@@ -127,12 +143,16 @@ evnet_plan_host_port() {
 
 evnet_plan() {
   case "$1" in
-    central) _evnet_plan_central ;;
+    central)
+      _evnet_plan_central
+      _evnet_plan_ocpp
+      ;;
     cps) _evnet_plan_cps ;;
     drivers) _evnet_plan_drivers ;;
     fleet) _evnet_plan_fleet ;;
     all)
       _evnet_plan_central
+      _evnet_plan_ocpp
       _evnet_plan_cps
       _evnet_plan_drivers
       ;;
