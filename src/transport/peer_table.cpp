@@ -68,4 +68,6 @@ std::string peer_table::user_of(const std::string& peer) const {
   return it == peers_.end() ? std::string{} : it->second.user_id;
 }
 
+bool peer_table::forget(const std::string& peer) { return peers_.erase(peer) != 0; }
+
 } // namespace evnet::transport::detail

@@ -54,6 +54,10 @@ public:
   // without a report. Schedules the next scan.
   std::vector<std::string> expire(clock::time_point now);
 
+  // The peer's connection closed: forgotten now (it is reported by the
+  // caller, once). True when it was a known peer. A cut-off peer stays cut off.
+  bool forget(const std::string& peer);
+
   // Cuts the peer off. True when it was a known peer (the application has
   // to forget it).
   bool cut_off(const std::string& peer, clock::time_point now);

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -266,8 +267,17 @@ public:
       // Inbound before outbound and timers: those may close and recreate
       // sockets (DEALER reconnects, PUB rebinds), which would invalidate the
       // poll items.
+      // Monitors first: a ROUTER peer's closed connection (its descriptor
+      // then free for reuse) is settled before any frame of a connection
+      // accepted after it is read, so a reused descriptor never names the
+      // wrong peer.
       for (std::size_t i = 1; i < items.size(); ++i) {
-        if ((items[i].revents & ZMQ_POLLIN) == 0) {
+        if ((items[i].revents & ZMQ_POLLIN) != 0 && owners[i - 1].first == watched::monitor) {
+          drain_monitor(*owners[i - 1].second, now);
+        }
+      }
+      for (std::size_t i = 1; i < items.size(); ++i) {
+        if ((items[i].revents & ZMQ_POLLIN) == 0 || owners[i - 1].first == watched::monitor) {
           continue;
         }
         auto [what, link] = owners[i - 1];
@@ -281,8 +291,7 @@ public:
             break;
           }
           case watched::monitor: {
-            drain_monitor(*link, now);
-            break;
+            break;  // above
           }
         }
       }
@@ -317,6 +326,11 @@ private:
 
     // ROUTER (server half).
     detail::peer_table peers;
+    // The TCP connection each peer came on (ZMQ_SRCFD of its first frame):
+    // the socket monitor's DISCONNECTED names the descriptor, so a peer
+    // whose connection closed (a killed process, a gateway ending a
+    // session) is gone at once, not after its silence.
+    std::unordered_map<int, std::string> fd_peers;
 
     // Rejected frames, rate-limited per peer (DEALER and SUB: one peer, "").
     detail::report_limiter rejections;
@@ -885,9 +899,24 @@ private:
         }
         continue;
       }
+      if (event == ZMQ_EVENT_DISCONNECTED && l.config.kind == link_kind::router) {
+        peer_connection_closed(l, static_cast<int>(value), now);
+      }
       for (auto& f : l.watch.on_event(event, value, peer_ip, now)) {
         refuse(l.id, std::move(f.address), {}, std::move(f.detail), now);
       }
+    }
+  }
+
+  void peer_connection_closed(link_state& l, int fd, clock::time_point /*now*/) {
+    const auto it = l.fd_peers.find(fd);
+    if (it == l.fd_peers.end()) {
+      return;
+    }
+    const std::string peer = std::move(it->second);
+    l.fd_peers.erase(it);
+    if (l.peers.forget(peer)) {
+      emit(l, event_kind::peer_gone, peer, "its connection closed");
     }
   }
 
@@ -967,7 +996,14 @@ private:
     }
     // A peer heard again after peer_gone is simply new: the application
     // forgot it and will ask it to say hello again.
-    (void)l.peers.heard(peer, now, user_id);
+    if (l.peers.heard(peer, now, user_id) && frames_.size() >= 2) {
+      // ZMQ_SRCFD is deprecated in favour of the peer's address, which does
+      // not tell two connections from one host apart; libzmq 4.3 has it.
+      const int fd = zmq_msg_get(frames_[1].handle(), ZMQ_SRCFD);
+      if (fd >= 0) {
+        l.fd_peers[fd] = peer;
+      }
+    }
     if (count == 2 && protocol::is_heartbeat_frame(frames_[1].data(), frames_[1].size())) {
       answer_heartbeat(l, peer, now);
       return;

@@ -528,6 +528,13 @@ BOOST_AUTO_TEST_CASE(a_driver_key_acts_only_as_its_driver) {
   const auto charge_id = str(d1.expect(event_is("authorized", {{"cp", "ALC1"}}), 15s, "authorized"), "charge_id");
   d1.kill_hard();
   central.expect(ticket_for(charge_id), 20s, "D1's ticket stored");
+  // D1 again, on a connection that never acknowledges: its ticket is owed to
+  // it again (Central sees a killed driver go at once, and forgets what it
+  // owed until the driver's next hello).
+  raw_dealer d1_again{endpoint(net.central_port()), "d1-again", central_client(net, "driver-D1")};
+  d1_again.send(protocol::driver_hello{"D1"}, 1);
+  BOOST_TEST_REQUIRE(d1_again.receive_a<protocol::ack>(10s).has_value());
+  BOOST_TEST_REQUIRE(d1_again.receive_a<protocol::ticket>(10s).has_value());
 
   // Refusals are audited at most once a second per peer: each forgery
   // below comes from its own connection (all with D2's key).

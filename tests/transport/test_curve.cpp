@@ -416,6 +416,30 @@ BOOST_AUTO_TEST_CASE(curve_misconfiguration_is_a_start_error) {
   }
 }
 
+// A client whose connection closes (its process killed, a gateway ending a
+// session) is gone at once: the socket monitor names the descriptor its
+// frames came on. The detail tells it from a silence (3.5 s).
+BOOST_AUTO_TEST_CASE(a_peer_whose_connection_closes_is_gone_at_once) {
+  const int port = free_port();
+  const auto server_pair = fresh_pair();
+  const auto client_pair = fresh_pair();
+  auto ring = std::make_shared<sec::key_ring>();
+  ring->admit(client_pair.public_key, "cp:ALC1");
+  server s(port, curve_options("central", server_pair, ring));
+  auto c = std::make_unique<curve_client>(port, "monitor:ALC1", client_pair, server_pair.public_key);
+  BOOST_REQUIRE(c->sink.wait_event(tr::event_kind::connected));
+  BOOST_REQUIRE(c->t.send(c->link, proto::make("monitor:ALC1", proto::cp_auth{"ALC1"}, 7)));
+  BOOST_REQUIRE(c->sink.wait_for([](const auto& v) { return has_ack_for(v, 7); }));
+  const auto peer = s.sink.messages().at(0).peer;
+  c->t.stop();
+  BOOST_REQUIRE(s.sink.wait_for([&](const auto& v) {
+    return has_event(v, tr::event_kind::peer_gone, [&](const auto& e) {
+      return e.peer == peer && e.detail.find("connection closed") != std::string::npos;
+    });
+  }));
+  BOOST_TEST(s.sink.count(tr::event_kind::peer_gone) == 1u);  // once, not again at its silence
+}
+
 BOOST_AUTO_TEST_CASE(a_key_revoked_while_connected_is_cut_off_and_cannot_come_back) {
   const int port = free_port();
   const auto server_pair = fresh_pair();
