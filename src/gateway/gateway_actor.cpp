@@ -95,23 +95,36 @@ private:
   std::uint64_t generation_;
 };
 
-// A charge point as the gateway knows it. The Engine half (ledger, machine,
-// OCPP conversation) lives as long as the process; the Monitor half and the
-// links to Central live as long as one WebSocket connection.
-struct charge_point {
-  std::unique_ptr<domain::ocpp_ledger> ledger;
-  std::unique_ptr<domain::ocpp_engine> engine;
-  std::unique_ptr<ocpp::station> station;
-
+// One WebSocket's Monitor half: the charge point's Monitor and the two
+// links to Central with its key. A candidate (an upgrade Central has not
+// answered yet) is a session of its own, so that a refused attempt never
+// touches the live one.
+struct session {
   std::unique_ptr<domain::monitor_machine> monitor;
   std::unique_ptr<session_sink> sink;
   std::unique_ptr<transport::transport> net;
   transport::link_id monitor_link = 0;
   transport::link_id engine_link = 0;
   std::uint64_t generation = 0;
-  ocpp::conn_id conn = 0;     // the open WebSocket
-  ocpp::conn_id pending = 0;  // an upgrade waiting for Central's answer
-  bool admitted = false;
+  ocpp::conn_id conn = 0;
+  bool engine_link_up = false;  // seen while a candidate too: told to the Engine when it goes live
+
+  ~session() {
+    if (net) {
+      net->stop();  // before the sink it feeds
+    }
+  }
+};
+
+// A charge point as the gateway knows it. The Engine half (ledger, machine,
+// OCPP conversation) lives as long as the process; a session lives as long
+// as one WebSocket connection.
+struct charge_point {
+  std::unique_ptr<domain::ocpp_ledger> ledger;
+  std::unique_ptr<domain::ocpp_engine> engine;
+  std::unique_ptr<ocpp::station> station;
+  std::unique_ptr<session> live;       // its open WebSocket's
+  std::unique_ptr<session> candidate;  // an upgrade waiting for Central's answer
 };
 
 class gateway_actor : public runtime::core_actor {
@@ -168,12 +181,12 @@ protected:
 
   void on_command(const std::string& line) override {
     if (line == "quit") {
-      quit_now();
+      on_quit();
     } else if (line == "list") {
       json::array cps;
       for (const auto& [id, cp] : cps_) {
         cps.push_back(json::object{{"cp", id},
-                                   {"connected", cp.conn != 0},
+                                   {"connected", cp.live != nullptr},
                                    {"state", cp.engine->state()},
                                    {"charging", cp.engine->charging()}});
       }
@@ -186,8 +199,10 @@ protected:
   void on_tick(std::int64_t now) override {
     announce();
     for (auto& [id, cp] : cps_) {
-      if (cp.monitor) {
-        cp.monitor->on_tick(now);
+      for (auto* s : {cp.live.get(), cp.candidate.get()}) {
+        if (s != nullptr) {
+          s->monitor->on_tick(now);
+        }
       }
       cp.engine->on_tick(now);
       cp.station->on_tick(now);
@@ -197,7 +212,8 @@ protected:
 
   void on_quit() override {
     for (auto& [id, cp] : cps_) {
-      end_session(cp);
+      cp.candidate.reset();
+      cp.live.reset();
     }
     quit_now();
   }
@@ -216,6 +232,12 @@ private:
 
   // ---- WebSocket ---------------------------------------------------------------------
 
+  // A new attempt never disturbs a live session: it gets a session of its
+  // own, whose cp_auth carries the password it presented. Central refuses
+  // a wrong password at once (401); while the live session's Monitor is
+  // still connected, Central answers "already connected" and the candidate
+  // asks again every 3 s, until the live connection is gone or the
+  // server's deadline answers 503.
   void on_upgrade(ocpp::upgrade_request req) {
     const auto& id = req.charge_point_id;
     const auto refuse = [&](const std::string& why) {
@@ -239,44 +261,46 @@ private:
       central_key = *central;
       curve = transport::curve_config{std::move(*own), nullptr};
     }
-    auto& cp = session_of(id);
-    if (cp.pending != 0) {
-      ws_.admit(cp.pending, false);  // an older attempt still waiting: the newer wins
+    auto& cp = charge_point_of(id);
+    if (cp.candidate) {
+      ws_.admit(cp.candidate->conn, false);  // an older attempt still waiting: the newer one asks
+      cp.candidate.reset();
     }
-    end_session(cp);
     const auto now_ms = now();
     const std::string central_at = runtime::host_port(settings_.central_host, settings_.central_port);
-    cp.monitor = std::make_unique<domain::monitor_machine>(
+    auto s = std::make_unique<session>();
+    s->monitor = std::make_unique<domain::monitor_machine>(
         domain::monitor_setup{id, "the OCPP gateway", central_at, req.password}, now_ms);
     transport::options opts;
     opts.sender_name = "monitor:" + id;
     opts.curve = std::move(curve);
-    cp.net = std::make_unique<transport::transport>(opts);
+    s->net = std::make_unique<transport::transport>(opts);
     const auto endpoint = runtime::tcp_endpoint(settings_.central_host, settings_.central_port);
-    cp.monitor_link = cp.net->add_dealer(endpoint, "monitor:" + id, central_key);
-    cp.engine_link = cp.net->add_dealer(endpoint, "engine:" + id, central_key);
-    cp.sink = std::make_unique<session_sink>(caf::actor_cast<caf::actor>(this), id, ++cp.generation);
-    cp.pending = req.conn;
-    cp.admitted = false;
-    if (auto st = cp.net->start(*cp.sink); !st) {
-      cp.net.reset();
-      cp.pending = 0;
+    s->monitor_link = s->net->add_dealer(endpoint, "monitor:" + id, central_key);
+    s->engine_link = s->net->add_dealer(endpoint, "engine:" + id, central_key);
+    s->generation = ++generations_;
+    s->sink = std::make_unique<session_sink>(caf::actor_cast<caf::actor>(this), id, s->generation);
+    s->conn = req.conn;
+    if (auto st = s->net->start(*s->sink); !st) {
       return refuse("cannot reach CENTRAL: " + st.err().message);
     }
-    // The Engine is in this process: its link is up from the start.
-    cp.monitor->on_engine_connected(now_ms);
     emit("upgrade", {{"cp", id}, {"remote", req.remote}, {"conn", req.conn}});
+    cp.candidate = std::move(s);
     flush(id, cp);
   }
 
   void on_open(ocpp::conn_id conn) {
     for (auto& [id, cp] : cps_) {
-      if (cp.pending == conn) {
-        if (cp.conn != 0 && cp.conn != conn) {
-          ws_.close(cp.conn, "replaced by a new connection of the same charge point");
+      if (cp.candidate && cp.candidate->conn == conn) {
+        if (cp.live) {
+          ws_.close(cp.live->conn, "replaced by a new connection of the same charge point");
         }
-        cp.conn = conn;
-        cp.pending = 0;
+        cp.live = std::move(cp.candidate);
+        // The Engine is in this process: its link is up from the start.
+        cp.live->monitor->on_engine_connected(now());
+        if (cp.live->engine_link_up) {
+          cp.engine->on_central_connected(now());
+        }
         cp.engine->on_connected(now());
         cp.station->on_connected(now());
         emit("connected", {{"cp", id}, {"conn", conn}});
@@ -289,7 +313,7 @@ private:
 
   void on_text(ocpp::conn_id conn, const std::string& text) {
     for (auto& [id, cp] : cps_) {
-      if (cp.conn == conn) {
+      if (cp.live && cp.live->conn == conn) {
         cp.station->on_text(text, now());
         flush(id, cp);
         return;
@@ -297,67 +321,85 @@ private:
     }
   }
 
+  // The session's links close with it: Central sees its Monitor's
+  // connection close and shows the CP DISCONNECTED at once.
   void on_closed(ocpp::conn_id conn, const std::string& reason) {
     for (auto& [id, cp] : cps_) {
-      if (cp.conn == conn) {
-        cp.conn = 0;
+      if (cp.live && cp.live->conn == conn) {
         cp.engine->on_disconnected(now());
         cp.station->on_disconnected(now());
         emit("disconnected", {{"cp", id}, {"reason", reason}});
         flush(id, cp);
-        end_session(cp);
+        cp.live.reset();
         return;
       }
     }
   }
 
-  // ---- Central, through the session's transport --------------------------------------
+  // ---- Central, through a session's transport --------------------------------------------
+
+  session* session_for(const std::string& cp_id, std::uint64_t generation, charge_point*& cp_out) {
+    auto it = cps_.find(cp_id);
+    if (it == cps_.end()) {
+      return nullptr;
+    }
+    cp_out = &it->second;
+    for (auto* s : {it->second.live.get(), it->second.candidate.get()}) {
+      if (s != nullptr && s->generation == generation) {
+        return s;
+      }
+    }
+    return nullptr;  // a closed session's late message
+  }
 
   void on_session_inbound(session_inbound& m) {
-    auto it = cps_.find(m.cp_id);
-    if (it == cps_.end() || it->second.generation != m.generation || !it->second.monitor) {
-      return;  // a closed session's late message
+    charge_point* cp = nullptr;
+    session* s = session_for(m.cp_id, m.generation, cp);
+    if (s == nullptr) {
+      return;
     }
-    auto& cp = it->second;
     const auto now_ms = now();
     const auto* e = std::get_if<protocol::error_reply>(&m.in.msg.payload);
     const bool unauthenticated = e != nullptr && e->code == errc::unauthenticated;
-    if (m.in.link == cp.monitor_link) {
-      unauthenticated ? cp.monitor->on_central_unauthenticated(now_ms) : cp.monitor->on_central(m.in.msg, now_ms);
-    } else if (m.in.link == cp.engine_link) {
-      cp.engine->on_central(m.in.msg, now_ms);
+    if (m.in.link == s->monitor_link) {
+      unauthenticated ? s->monitor->on_central_unauthenticated(now_ms) : s->monitor->on_central(m.in.msg, now_ms);
+    } else if (m.in.link == s->engine_link && s == cp->live.get()) {
+      cp->engine->on_central(m.in.msg, now_ms);
     }
-    flush(m.cp_id, cp);
+    flush(m.cp_id, *cp);
   }
 
   void on_session_event(session_event& m) {
-    auto it = cps_.find(m.cp_id);
-    if (it == cps_.end() || it->second.generation != m.generation || !it->second.monitor) {
+    charge_point* cp = nullptr;
+    session* s = session_for(m.cp_id, m.generation, cp);
+    if (s == nullptr) {
       return;
     }
-    auto& cp = it->second;
     const auto now_ms = now();
     const bool up = m.ev.kind == transport::event_kind::connected;
     const bool down = m.ev.kind == transport::event_kind::disconnected;
-    if (m.ev.link == cp.monitor_link) {
+    if (m.ev.link == s->monitor_link) {
       if (up) {
-        cp.monitor->on_central_connected(now_ms);
+        s->monitor->on_central_connected(now_ms);
       } else if (down) {
-        cp.monitor->on_central_disconnected(now_ms);
+        s->monitor->on_central_disconnected(now_ms);
       }
-    } else if (m.ev.link == cp.engine_link) {
-      if (up) {
-        cp.engine->on_central_connected(now_ms);
+    } else if (m.ev.link == s->engine_link) {
+      s->engine_link_up = up || (!down && s->engine_link_up);
+      if (s != cp->live.get()) {
+        // a candidate's: the Engine hears of it when the session goes live
+      } else if (up) {
+        cp->engine->on_central_connected(now_ms);
       } else if (down) {
-        cp.engine->on_central_disconnected(now_ms);
+        cp->engine->on_central_disconnected(now_ms);
       }
     }
-    flush(m.cp_id, cp);
+    flush(m.cp_id, *cp);
   }
 
-  // ---- the session -----------------------------------------------------------------------
+  // ---- the charge point ----------------------------------------------------------------
 
-  charge_point& session_of(const std::string& id) {
+  charge_point& charge_point_of(const std::string& id) {
     auto [it, made] = cps_.try_emplace(id);
     auto& cp = it->second;
     if (made) {
@@ -368,54 +410,57 @@ private:
     return cp;
   }
 
-  void end_session(charge_point& cp) {
-    if (cp.net) {
-      cp.net->stop();
-    }
-    cp.net.reset();
-    cp.sink.reset();
-    cp.monitor.reset();
-    ++cp.generation;
-    cp.monitor_link = 0;
-    cp.engine_link = 0;
-  }
-
-  // Delivers what the machines produced: between the Monitor and the Engine
-  // in process, to Central over the session's links, to the charge point
-  // over its WebSocket, and the notices to the view. Until nothing moves.
+  // Delivers what the machines produced: between the live Monitor and the
+  // Engine in process, to Central over the session's links, to the charge
+  // point over its WebSocket, and the notices to the view. Until nothing
+  // moves. A candidate's Monitor only authenticates: nothing it says reaches
+  // the Engine until its WebSocket is the live one.
   void flush(const std::string& id, charge_point& cp) {
     const auto now_ms = now();
-    for (int round = 0; round < 16; ++round) {
-      bool moved = false;
-      if (cp.monitor) {
-        for (auto& s : cp.monitor->out().take_sends()) {
-          moved = true;
-          protocol::message m;
-          m.sender = "monitor:" + id;
-          m.correlation = s.correlation;
-          m.payload = std::move(s.body);
-          if (s.to == domain::monitor_machine::engine_link) {
-            cp.engine->on_monitor(m, now_ms);
-          } else if (cp.net) {
-            cp.net->send(cp.monitor_link, m);
-          }
-        }
-        for (auto& n : cp.monitor->out().take_notices()) {
-          on_monitor_notice(id, cp, n);
+    if (cp.candidate) {
+      auto& c = *cp.candidate;
+      for (auto& sent : c.monitor->out().take_sends()) {
+        if (sent.to != domain::monitor_machine::engine_link) {
+          c.net->send(c.monitor_link, envelope("monitor:" + id, std::move(sent)));
         }
       }
-      for (auto& s : cp.engine->out().take_sends()) {
-        moved = true;
-        protocol::message m;
-        m.sender = "engine:" + id;
-        m.correlation = s.correlation;
-        m.payload = std::move(s.body);
-        if (s.to == "monitor") {
-          if (cp.monitor) {
-            cp.monitor->on_engine(m, now_ms);
+      for (auto& n : c.monitor->out().take_notices()) {
+        if (candidate_notice(id, cp, n)) {
+          break;  // the candidate was refused and is gone
+        }
+      }
+    }
+    for (int round = 0; round < 16; ++round) {
+      bool moved = false;
+      if (cp.live) {
+        auto& l = *cp.live;
+        for (auto& sent : l.monitor->out().take_sends()) {
+          moved = true;
+          const bool to_engine = sent.to == domain::monitor_machine::engine_link;
+          auto m = envelope("monitor:" + id, std::move(sent));
+          if (to_engine) {
+            cp.engine->on_monitor(m, now_ms);
+          } else {
+            l.net->send(l.monitor_link, m);
           }
-        } else if (cp.net) {
-          cp.net->send(cp.engine_link, m);
+        }
+        for (auto& n : l.monitor->out().take_notices()) {
+          n.fields["cp"] = id;
+          n.fields["from"] = "monitor";
+          emit(std::move(n.name), std::move(n.fields));
+        }
+      }
+      for (auto& sent : cp.engine->out().take_sends()) {
+        moved = true;
+        const bool to_monitor = sent.to == "monitor";
+        auto m = envelope("engine:" + id, std::move(sent));
+        if (!cp.live) {
+          continue;  // no session: what matters is resent on the next one
+        }
+        if (to_monitor) {
+          cp.live->monitor->on_engine(m, now_ms);
+        } else {
+          cp.live->net->send(cp.live->engine_link, m);
         }
       }
       for (auto& n : cp.engine->out().take_notices()) {
@@ -428,8 +473,8 @@ private:
     }
     cp.station->pump(now_ms);
     for (auto& t : cp.station->take_texts()) {
-      if (cp.conn != 0) {
-        ws_.send_text(cp.conn, std::move(t));
+      if (cp.live) {
+        ws_.send_text(cp.live->conn, std::move(t));
       }
     }
     for (auto& l : cp.station->take_log()) {
@@ -438,37 +483,49 @@ private:
     }
   }
 
-  // The Monitor's `auth` notice is Central's answer to cp_auth: it decides
-  // a waiting WebSocket upgrade.
-  void on_monitor_notice(const std::string& id, charge_point& cp, domain::notice& n) {
-    if (n.name == "auth" && cp.pending != 0 && !cp.admitted) {
-      const auto ok = n.fields.find("ok");
-      const bool yes = ok != n.fields.end() && ok->second.is_boolean() && ok->second.get<bool>();
-      if (yes) {
-        cp.admitted = true;
-        ws_.admit(cp.pending, true);
-      } else {
-        const auto reason = n.fields.find("reason");
-        ws_.admit(cp.pending, false);
-        emit("refused", {{"cp", id},
-                         {"status", 401},
-                         {"reason", reason != n.fields.end() && reason->second.is_string()
-                                        ? reason->second.get<std::string>()
-                                        : std::string("refused by CENTRAL")}});
-        cp.pending = 0;
-        end_session(cp);
-        return;
-      }
+  static protocol::message envelope(std::string sender, domain::outgoing sent) {
+    protocol::message m;
+    m.sender = std::move(sender);
+    m.correlation = sent.correlation;
+    m.payload = std::move(sent.body);
+    return m;
+  }
+
+  // The candidate Monitor's `auth` notice is Central's answer to its
+  // cp_auth: it admits or refuses the waiting upgrade. "Already connected"
+  // is not a refusal: the live session (or one that just closed, which
+  // Central has not seen go yet) holds the CP; the Monitor asks again.
+  // True when the candidate is gone.
+  bool candidate_notice(const std::string& id, charge_point& cp, domain::notice& n) {
+    if (n.name != "auth") {
+      return false;
     }
-    n.fields["cp"] = id;
-    n.fields["from"] = "monitor";
-    emit(std::move(n.name), std::move(n.fields));
+    const auto ok = n.fields.find("ok");
+    const bool yes = ok != n.fields.end() && ok->second.is_boolean() && ok->second.get<bool>();
+    const auto r = n.fields.find("reason");
+    const std::string reason = r != n.fields.end() && r->second.is_string() ? r->second.get<std::string>() : "";
+    if (yes) {
+      ws_.admit(cp.candidate->conn, true);
+      n.fields["cp"] = id;
+      n.fields["from"] = "monitor";
+      emit(std::move(n.name), std::move(n.fields));
+      return false;
+    }
+    if (reason.find("already has a connected monitor") != std::string::npos) {
+      emit("waiting", {{"cp", id}, {"conn", cp.candidate->conn}, {"reason", reason}});
+      return false;
+    }
+    ws_.admit(cp.candidate->conn, false);
+    emit("refused", {{"cp", id}, {"status", 401}, {"reason", reason.empty() ? "refused by CENTRAL" : reason}});
+    cp.candidate.reset();
+    return true;
   }
 
   gateway_settings settings_;
   ocpp::ws_server& ws_;
   std::unique_ptr<store::ocpp_store> store_;
   std::map<std::string, charge_point> cps_;
+  std::uint64_t generations_ = 0;
   bool announced_ = false;
 };
 
