@@ -6,6 +6,7 @@
 #include "evnet/runtime/app_shell.hpp"
 #include "evnet/runtime/cli.hpp"
 #include "evnet/runtime/trust.hpp"
+#include "evnet/ui/panels.hpp"
 
 #include <cstdio>
 
@@ -29,9 +30,8 @@ constexpr const char* usage =
     "  --db FILE       the gateway's store: charges until Central acknowledges them,\n"
     "                  transactionIds (default var/ocpp-gateway.db)\n"
     "  --heartbeat S   the heartbeat interval given to charge points (default 60)\n"
-    "  --headless      JSON events on stdout, commands on stdin (list, quit); also the\n"
-    "                  only mode so far (no panel yet)\n"
-    "  --log FILE      log file (default: stderr)\n"
+    "  --headless      no screen: JSON events on stdout, commands on stdin (list, quit)\n"
+    "  --log FILE      log file (default: stderr when headless, var/ocpp-gateway.log otherwise)\n"
     EVNET_TRUST_USAGE;
 
 } // namespace
@@ -91,7 +91,10 @@ int main(int argc, char** argv) {
   ws_opts.tls_key = tls_key;
   ocpp::ws_server ws{ws_opts};
 
-  runtime::app_shell shell{"ocpp-gateway", true, args->get("log").value_or(""), nullptr};
+  runtime::app_shell shell{"ocpp-gateway", args->has("headless"), args->get("log").value_or(""),
+                           [](caf::actor_system& sys) {
+                             return ui::spawn_panel(sys, ui::panel_kind::gateway, "EV_OCPP");
+                           }};
   gateway::gateway_settings settings;
   settings.central_host = *central_host;
   settings.central_port = *central_port;

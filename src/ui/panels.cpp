@@ -5,6 +5,7 @@
 #include "evnet/ui/central_model.hpp"
 #include "evnet/ui/driver_model.hpp"
 #include "evnet/ui/engine_model.hpp"
+#include "evnet/ui/gateway_model.hpp"
 #include "evnet/ui/monitor_model.hpp"
 #include "render.hpp"
 #include "terminal.hpp"
@@ -57,6 +58,8 @@ std::unique_ptr<view> make_view(panel_kind kind) {
       return std::make_unique<view_of<monitor_model, &draw_monitor>>();
     case panel_kind::engine:
       return std::make_unique<view_of<engine_model, &draw_engine>>();
+    case panel_kind::gateway:
+      return std::make_unique<view_of<gateway_model, &draw_gateway>>();
   }
   return std::make_unique<view_of<central_model, &draw_central>>();
 }

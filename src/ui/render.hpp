@@ -7,6 +7,7 @@
 #include "evnet/ui/central_model.hpp"
 #include "evnet/ui/driver_model.hpp"
 #include "evnet/ui/engine_model.hpp"
+#include "evnet/ui/gateway_model.hpp"
 #include "evnet/ui/monitor_model.hpp"
 #include "evnet/ui/view_model.hpp"
 #include "terminal.hpp"
@@ -22,6 +23,7 @@ void draw_central(terminal& t, central_model& m, const std::string& title, std::
 void draw_driver(terminal& t, const driver_model& m, const std::string& title, std::int64_t now_ms);
 void draw_monitor(terminal& t, const monitor_model& m, const std::string& title, std::int64_t now_ms);
 void draw_engine(terminal& t, const engine_model& m, const std::string& title, std::int64_t now_ms);
+void draw_gateway(terminal& t, const gateway_model& m, const std::string& title, std::int64_t now_ms);
 
 // Shared pieces.
 paint tile_paint(shown_state s);

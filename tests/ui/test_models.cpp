@@ -5,6 +5,7 @@
 #include "evnet/ui/central_model.hpp"
 #include "evnet/ui/driver_model.hpp"
 #include "evnet/ui/engine_model.hpp"
+#include "evnet/ui/gateway_model.hpp"
 #include "evnet/ui/monitor_model.hpp"
 #include "evnet/ui/view_model.hpp"
 
@@ -601,6 +602,55 @@ BOOST_AUTO_TEST_CASE(status_line_state_and_current_charge) {
   m.apply(finished);
   BOOST_TEST(!m.current());
   BOOST_TEST(m.last_ticket()->amount == 0.4);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gateway)
+
+// EV_OCPP's screen: a line per charge point, its connection, the state
+// Central will show, its charge and its last OCPP message; refusals and
+// disconnections in the messages.
+BOOST_AUTO_TEST_CASE(charge_points_their_state_charge_and_last_message) {
+  gateway_model m;
+  m.apply(event("started", {{"listen", 9000}, {"central", "127.0.0.1:7000"}}));
+  BOOST_TEST(m.listen() == "9000");
+  m.apply(event("upgrade", {{"cp", "OC1"}, {"remote", "10.0.0.5"}, {"conn", 1}}));
+  m.apply(event("connected", {{"cp", "OC1"}, {"conn", 1}}));
+  m.apply(event("state", {{"cp", "OC1"}, {"state", "ACTIVE"}}));
+  m.apply(event("ocpp", {{"cp", "OC1"}, {"dir", "in"}, {"action", "BootNotification"}, {"id", "b1"}}));
+  const auto& c = m.charge_points().at("OC1");
+  BOOST_TEST(c.connected);
+  BOOST_TEST(c.remote == "10.0.0.5");
+  BOOST_TEST((c.state == cp_state::active));
+  BOOST_TEST(c.last_message == "in BootNotification");
+  m.apply(event("ocpp", {{"cp", "OC1"}, {"dir", "out"}, {"action", "CALLERROR"}, {"id", "x"}, {"code", "FormationViolation"}}));
+  BOOST_TEST(m.charge_points().at("OC1").last_message == "out CALLERROR FormationViolation");
+  m.apply(event("progress", {{"cp", "OC1"}, {"charge_id", "c1"}, {"driver", "D1"}, {"kwh", 1.5}, {"amount", 0.45}}));
+  BOOST_TEST(m.charge_points().at("OC1").driver == "D1");
+  BOOST_TEST(m.charge_points().at("OC1").kwh == 1.5);
+  json::value finished = ticket("OC1", "D1", 3.5, 1.05);
+  finished["event"] = "finished";
+  finished["cp"] = "OC1";
+  m.apply(finished);
+  BOOST_TEST(m.charge_points().at("OC1").driver.empty());
+  BOOST_TEST(m.messages().back().text.find("3.50 kWh") != std::string::npos);
+  m.apply(event("refused", {{"cp", "OC2"}, {"status", 401}, {"reason", "OCPP credentials refused for OC2"}}));
+  BOOST_TEST(m.messages().back().text.find("refused OC2 (401)") != std::string::npos);
+  BOOST_TEST(m.charge_points().count("OC2") == 0u);  // a refusal is not a charge point
+  m.apply(event("disconnected", {{"cp", "OC1"}, {"reason", "connection lost"}}));
+  BOOST_TEST(!m.charge_points().at("OC1").connected);
+}
+
+BOOST_AUTO_TEST_CASE(only_quit_is_a_key_and_it_is_confirmed) {
+  gateway_model m;
+  BOOST_TEST(!m.on_key('p', 0));
+  BOOST_TEST(!m.on_key('q', 0));
+  BOOST_TEST(!m.question().empty());
+  BOOST_TEST(!m.on_key('n', 0));
+  BOOST_TEST(m.question().empty());
+  m.on_key('q', 0);
+  BOOST_TEST(m.on_key('y', 0).value() == "quit");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,7 @@
 
 namespace evnet::ui {
 
-enum class panel_kind { central, monitor, driver, engine };
+enum class panel_kind { central, monitor, driver, engine, gateway };
 
 caf::actor spawn_panel(caf::actor_system& sys, panel_kind kind, std::string title);
 
