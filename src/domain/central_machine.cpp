@@ -274,9 +274,26 @@ void central_machine::on_message(const std::string& peer, const std::string& use
 
 // ---- trust -------------------------------------------------------------------------------
 
+// A charge started at an OCPP charge point: its gateway's Monitor (bound to
+// that CP with the CP's key and its OCPP password) asks in the name of the
+// driver whose idTag the charge point read. Central still checks that the
+// driver is registered (network::can_charge) and the CP free.
+bool central_machine::ocpp_request(const std::string& peer, const protocol::message& msg) const {
+  const auto* r = std::get_if<protocol::charge_request>(&msg.payload);
+  if (r == nullptr || is_local_driver(r->driver_id) || !ocpp_monitors_.contains(peer) ||
+      !peers_.is_monitor_of(peer, r->cp_id)) {
+    return false;
+  }
+  const auto key = parse_user_id(user_);
+  return user_.empty() || (key.what == key_claim::kind::cp && key.id == r->cp_id);
+}
+
 bool central_machine::trusted(const std::string& peer, const protocol::message& msg, std::int64_t now) {
   if (user_.empty()) {
     return true;  // CURVE off: claims are taken as they come
+  }
+  if (ocpp_request(peer, msg)) {
+    return true;
   }
   const auto why = forbidden(parse_user_id(user_), peers_.who(peer), msg.payload);
   if (!why) {
@@ -426,6 +443,9 @@ void central_machine::handle(const std::string& peer, const protocol::message& m
         peer, protocol::error_reply{errc::unexpected, "CENTRAL does not accept " + std::string(msg.type()) + " from this peer"},
         corr);
   case verdict::not_allowed: {
+    if (ocpp_request(peer, msg)) {
+      break;
+    }
     const auto& r = msg.as<protocol::charge_request>();
     return out_.send(peer, protocol::charge_reply{false, "not allowed to request this charge", r.cp_id, "", r.request_id},
                      corr);
@@ -459,6 +479,7 @@ void central_machine::handle(const std::string& peer, const protocol::message& m
 }
 
 void central_machine::on_peer_gone(const std::string& peer, std::int64_t /*now*/) {
+  ocpp_monitors_.erase(peer);
   if (auto who = peers_.forget(peer)) {
     lost(*who);
   }
@@ -494,6 +515,9 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
     if (auto b = peers_.bind(peer, peer_identity{peer_role::monitor, a.cp_id}); b.lost) {
       lost(*b.lost);
     }
+  }
+  if (!a.ocpp_password.empty()) {
+    ocpp_monitors_.insert(peer);  // its password was checked above
   }
   const auto& r = model_.find(a.cp_id)->record;
   out_.send(peer, protocol::cp_auth_reply{true, "", {r.id, r.location, r.price}}, corr);

@@ -373,6 +373,14 @@ void monitor_machine::report_engine(const engine_report& r) {
 std::string monitor_machine::unreachable_text() const { return "cannot reach CENTRAL at " + setup_.central_address; }
 
 void monitor_machine::start_local_charge(std::int64_t duration_s, std::int64_t now) {
+  request_local(std::string("@") + setup_.cp_id, duration_s, now);
+}
+
+void monitor_machine::request_charge_for(const std::string& driver_id, std::int64_t duration_s, std::int64_t now) {
+  request_local(driver_id, duration_s, now);
+}
+
+void monitor_machine::request_local(const std::string& driver_id, std::int64_t duration_s, std::int64_t now) {
   if (!authenticated_) {
     // After an outage was noticed, say so in the words a driver gets.
     local_charge_refused(central_known_ && !central_up_ ? unreachable_text()
@@ -387,7 +395,7 @@ void monitor_machine::start_local_charge(std::int64_t duration_s, std::int64_t n
   local_request l;
   l.request_id = setup_.cp_id + "-local-" + std::to_string(now) + "-" + std::to_string(corr);
   l.deadline_ms = now + local_request_timeout_ms;
-  to_central(protocol::charge_request{"@" + setup_.cp_id, setup_.cp_id, duration_s, l.request_id}, corr);
+  to_central(protocol::charge_request{driver_id, setup_.cp_id, duration_s, l.request_id}, corr);
   local_request_ = std::move(l);
 }
 

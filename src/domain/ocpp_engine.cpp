@@ -210,6 +210,8 @@ void ocpp_engine::on_connected(std::int64_t now) {
 void ocpp_engine::on_disconnected(std::int64_t now) {
   deadlines(now);
   online_ = false;
+  held_.reset();  // its answer has nowhere to go
+  wanted_.reset();
   out_.notify("charge_point", {{"cp", cp_id_}, {"status", "disconnected"}});
   // Nothing can start on a charge point we cannot reach; a charge that runs
   // goes on there and is settled by its queued StopTransaction.
@@ -245,38 +247,105 @@ void ocpp_engine::on_start_transaction(const std::string& call_id, const std::st
     return;
   }
   if (pending_ && pending_->confirmed && !tx_ && id_tag == pending_->driver_id && config_) {
-    ocpp_transaction t;
-    t.cp_id = cp_id_;
-    t.charge_id = pending_->charge_id;
-    t.driver_id = pending_->driver_id;
-    t.price = config_->price;
-    t.meter_start_wh = meter_start_wh;
-    t.started_ms = timestamp_ms;
-    t.duration_s = pending_->duration_s;
-    auto opened = ledger_.open_transaction(t);
-    if (!opened) {
-      // Without the mapping written down, the charge could be billed twice
-      // after a restart: refuse rather than supply unrecorded.
-      error_notice(errc::store, opened.err().message);
-      answers_.push_back(ocpp_answer{call_id, {{"transactionId", 0}, {"idTagInfo", id_tag_info("Invalid")}}});
-      never_started("the gateway's store is failing", now);
-      settle_state();
-      return;
-    }
-    tx_ = *opened;
-    tx_started_ms_ = now;
-    kwh_ = 0.0;
-    last_kwh_sent_ = -1.0;
-    remote_stop_sent_ = false;
-    pending_.reset();
-    answers_.push_back(ocpp_answer{call_id, {{"transactionId", tx_->id}, {"idTagInfo", id_tag_info("Accepted")}}});
-    out_.notify("plugged", {{"cp", cp_id_}, {"charge_id", tx_->charge_id}, {"transaction", tx_->id}});
+    start_transaction(call_id, meter_start_wh, timestamp_ms, now);
     settle_state();
     return;
   }
-  // Not a charge Central confirmed. The answer still needs a transactionId:
-  // a real one, closed at once, so that the StopTransaction the charge point
-  // will send for it is recognised and bills nothing.
+  // A charge the charge point started on its own: Central is asked for it.
+  if (can_hold()) {
+    hold(held_call{call_id, "StartTransaction", id_tag, meter_start_wh, timestamp_ms, now});
+    settle_state();
+    return;
+  }
+  refuse_start(call_id, id_tag, meter_start_wh, timestamp_ms, tx_ ? "ConcurrentTx" : "Invalid",
+               tx_ ? "another transaction is running" : "the charge point cannot start a charge now");
+  settle_state();
+}
+
+void ocpp_engine::on_authorize_call(const std::string& call_id, const std::string& id_tag, std::int64_t now) {
+  deadlines(now);
+  if (pending_ && pending_->confirmed && pending_->driver_id == id_tag) {
+    answers_.push_back(ocpp_answer{call_id, {{"idTagInfo", id_tag_info("Accepted")}}});
+    return;
+  }
+  if (can_hold()) {
+    hold(held_call{call_id, "Authorize", id_tag, 0, 0, now});
+    return;
+  }
+  answers_.push_back(ocpp_answer{call_id, {{"idTagInfo", id_tag_info(tx_ ? "ConcurrentTx" : "Invalid")}}});
+}
+
+void ocpp_engine::on_charge_refused(const std::string& reason, std::int64_t now) {
+  deadlines(now);
+  if (held_) {
+    error_notice(errc::refused, "CENTRAL refused the charge for " + held_->id_tag + ": " + reason);
+    answer_held("Invalid", now);
+  }
+  settle_state();
+}
+
+bool ocpp_engine::can_hold() const {
+  return online_ && config_ && !tx_ && !pending_ && !held_ && !stopped_ && status_ != ocpp_status::faulted &&
+         status_ != ocpp_status::unavailable;
+}
+
+void ocpp_engine::hold(held_call h) {
+  out_.notify("local_start", {{"cp", cp_id_}, {"driver", h.id_tag}, {"action", h.action}});
+  wanted_ = h.id_tag;
+  held_ = std::move(h);
+}
+
+// The held call's answer: Accepted only comes from Central's confirmation
+// (on_decision); anything else refuses it.
+void ocpp_engine::answer_held(std::string_view status, std::int64_t /*now*/) {
+  if (!held_) {
+    return;
+  }
+  const auto h = std::move(*held_);
+  held_.reset();
+  wanted_.reset();  // no longer wanted, if nobody asked yet
+  if (h.action == "Authorize") {
+    answers_.push_back(ocpp_answer{h.call_id, {{"idTagInfo", id_tag_info(status)}}});
+  } else {
+    refuse_start(h.call_id, h.id_tag, h.meter_start_wh, h.timestamp_ms, status, "CENTRAL did not authorise it");
+  }
+}
+
+// The confirmed pending charge becomes a transaction.
+void ocpp_engine::start_transaction(const std::string& call_id, std::int64_t meter_start_wh, std::int64_t timestamp_ms,
+                                    std::int64_t now) {
+  ocpp_transaction t;
+  t.cp_id = cp_id_;
+  t.charge_id = pending_->charge_id;
+  t.driver_id = pending_->driver_id;
+  t.price = config_->price;
+  t.meter_start_wh = meter_start_wh;
+  t.started_ms = timestamp_ms;
+  t.duration_s = pending_->duration_s;
+  auto opened = ledger_.open_transaction(t);
+  if (!opened) {
+    // Without the mapping written down, the charge could be billed twice
+    // after a restart: refuse rather than supply unrecorded.
+    error_notice(errc::store, opened.err().message);
+    answers_.push_back(ocpp_answer{call_id, {{"transactionId", 0}, {"idTagInfo", id_tag_info("Invalid")}}});
+    never_started("the gateway's store is failing", now);
+    return;
+  }
+  tx_ = *opened;
+  tx_started_ms_ = now;
+  kwh_ = 0.0;
+  last_kwh_sent_ = -1.0;
+  remote_stop_sent_ = false;
+  pending_.reset();
+  answers_.push_back(ocpp_answer{call_id, {{"transactionId", tx_->id}, {"idTagInfo", id_tag_info("Accepted")}}});
+  out_.notify("plugged", {{"cp", cp_id_}, {"charge_id", tx_->charge_id}, {"transaction", tx_->id}});
+}
+
+// Not a charge Central confirmed. The answer still needs a transactionId:
+// a real one, closed at once, so that the StopTransaction the charge point
+// will send for it is recognised and bills nothing.
+void ocpp_engine::refuse_start(const std::string& call_id, const std::string& id_tag, std::int64_t meter_start_wh,
+                               std::int64_t timestamp_ms, std::string_view status, const std::string& why) {
   ocpp_transaction refused;
   refused.cp_id = cp_id_;
   refused.charge_id = "refused:" + call_id + ":" + std::to_string(timestamp_ms);
@@ -288,11 +357,8 @@ void ocpp_engine::on_start_transaction(const std::string& call_id, const std::st
     id = made->id;
     (void)ledger_.close_transaction(id);
   }
-  const std::string why = tx_ ? "another transaction is running" : "no charge was authorised by CENTRAL for " + id_tag;
-  answers_.push_back(ocpp_answer{call_id, {{"transactionId", id},
-                                           {"idTagInfo", id_tag_info(tx_ ? "ConcurrentTx" : "Invalid")}}});
-  error_notice(errc::not_allowed, "StartTransaction refused: " + why);
-  settle_state();
+  answers_.push_back(ocpp_answer{call_id, {{"transactionId", id}, {"idTagInfo", id_tag_info(status)}}});
+  error_notice(errc::not_allowed, "StartTransaction for " + id_tag + " refused: " + why);
 }
 
 void ocpp_engine::on_meter(std::int64_t transaction_id, double register_kwh, std::int64_t now) {
@@ -456,7 +522,10 @@ void ocpp_engine::on_authorize(std::uint64_t corr, const protocol::authorize_req
   if (tx_ || pending_) {
     return refuse("busy");
   }
-  pending_ = pending{req.request_id, new_charge_id(now), req.driver_id, req.duration_s, now, false, false};
+  pending_ = pending{req.request_id, new_charge_id(now), req.driver_id, req.duration_s, now, false, false, false};
+  // The charge a held call of the charge point asked for: it has started it
+  // (or will, after Authorize) without being told to.
+  pending_->local = held_ && held_->id_tag == req.driver_id;
   reply.ok = true;
   reply.charge_id = pending_->charge_id;
   to_monitor(std::move(reply), corr);
@@ -481,12 +550,20 @@ void ocpp_engine::on_decision(std::uint64_t corr, const protocol::authorize_deci
     if (is_pending && !pending_->confirmed) {
       pending_->confirmed = true;
       pending_->since_ms = now;  // from now on, the wait for StartTransaction
-      pending_->remote_start_sent = true;
-      request("RemoteStartTransaction", {{"connectorId", 1}, {"idTag", pending_->driver_id}});
       out_.notify("authorized", {{"cp", cp_id_},
                                  {"charge_id", pending_->charge_id},
                                  {"driver", pending_->driver_id},
                                  {"duration", pending_->duration_s}});
+      if (!pending_->local) {
+        pending_->remote_start_sent = true;
+        request("RemoteStartTransaction", {{"connectorId", 1}, {"idTag", pending_->driver_id}});
+      } else if (held_ && held_->action == "StartTransaction") {
+        const auto h = std::move(*held_);
+        held_.reset();
+        start_transaction(h.call_id, h.meter_start_wh, h.timestamp_ms, now);
+      } else if (held_) {
+        answer_held("Accepted", now);  // its StartTransaction follows
+      }
     } else if (!is_pending && !is_running) {
       ack.ok = false;  // nothing was, nothing will be supplied
       ack.reason = to_string(errc::reservation_expired);
@@ -496,6 +573,9 @@ void ocpp_engine::on_decision(std::uint64_t corr, const protocol::authorize_deci
                               {"charge_id", pending_->charge_id},
                               {"driver", pending_->driver_id},
                               {"reason", "cancelled by CENTRAL"}});
+    if (pending_->local) {
+      answer_held("Invalid", now);
+    }
     pending_.reset();
   } else if (is_pending || is_running) {
     ack.ok = false;  // a confirmed charge is never taken back
@@ -550,6 +630,10 @@ void ocpp_engine::on_record_ack(const protocol::record_ack& a) {
 // ---- charges ----------------------------------------------------------------------------------
 
 void ocpp_engine::deadlines(std::int64_t now) {
+  if (held_ && now - held_->since_ms >= held_timeout_ms) {
+    error_notice(errc::no_answer, "no decision from CENTRAL for " + held_->id_tag + " in time");
+    answer_held("Invalid", now);
+  }
   if (pending_ && !pending_->confirmed && now - pending_->since_ms >= reservation_timeout_ms) {
     out_.notify("cancelled", {{"cp", cp_id_},
                               {"charge_id", pending_->charge_id},

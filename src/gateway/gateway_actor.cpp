@@ -445,6 +445,17 @@ private:
           }
         }
         for (auto& n : l.monitor->out().take_notices()) {
+          if (n.name == "local_charge") {
+            const auto ok = n.fields.find("ok");
+            if (ok != n.fields.end() && ok->second.is_boolean() && !ok->second.get<bool>()) {
+              const auto r = n.fields.find("reason");
+              moved = true;
+              cp.engine->on_charge_refused(r != n.fields.end() && r->second.is_string()
+                                               ? r->second.get<std::string>()
+                                               : std::string("refused by CENTRAL"),
+                                           now_ms);
+            }
+          }
           n.fields["cp"] = id;
           n.fields["from"] = "monitor";
           emit(std::move(n.name), std::move(n.fields));
@@ -470,6 +481,15 @@ private:
       if (!moved) {
         break;
       }
+    }
+    // A charge the charge point started itself: its Monitor asks Central.
+    if (auto driver = cp.engine->take_charge_wanted()) {
+      if (cp.live) {
+        cp.live->monitor->request_charge_for(*driver, 0, now_ms);
+        flush(id, cp);
+        return;
+      }
+      cp.engine->on_charge_refused("the gateway is not connected to CENTRAL", now_ms);
     }
     cp.station->pump(now_ms);
     for (auto& t : cp.station->take_texts()) {

@@ -113,10 +113,8 @@ void station::on_call(const call& c, std::int64_t now) {
     if (!req) {
       return invalid(req.err());
     }
-    const auto awaited = engine_.awaited_driver();
-    id_tag_info info;
-    info.status = awaited && *awaited == req->id_tag ? authorization_status::accepted : authorization_status::invalid;
-    return answer(c.id, to_json(authorize_conf{info}), c.action);
+    engine_.on_authorize_call(c.id, req->id_tag, now);
+    return;  // answered by the engine (collect), at once or once Central decided
   }
   if (c.action == start_transaction_req::action) {
     auto req = from_json<start_transaction_req>(c.payload);

@@ -594,4 +594,37 @@ BOOST_AUTO_TEST_CASE(without_a_check_every_ocpp_password_is_refused_and_plain_mo
   BOOST_TEST(to<protocol::cp_auth_reply>("m9")[0].ok);
 }
 
+// The gateway's Monitor (authenticated with the charge point's password)
+// may ask for a charge at its own CP in the name of a registered driver:
+// the idTag the charge point read. A plain Monitor may not; nor may the
+// gateway's for another CP; an unregistered driver is denied.
+BOOST_AUTO_TEST_CASE(an_ocpp_monitor_asks_for_a_charge_in_the_name_of_a_registered_driver) {
+  central->set_ocpp_password_check([](const std::string&, const std::string& pw) { return pw == "the-right-password"; });
+  central->on_peer_gone("m2", now);
+  drain();
+  tell("g1", "cp:MAD1", protocol::cp_auth{"MAD1", "the-right-password"}, 5);
+  BOOST_REQUIRE(to<protocol::cp_auth_reply>("g1").at(0).ok);
+  drain();
+  tell("g1", "cp:MAD1", protocol::charge_request{"D1", "MAD1", 0, "MAD1-local-1"}, 6);
+  const auto asked = to<protocol::authorize_request>("g1");
+  BOOST_REQUIRE(asked.size() == 1u);
+  BOOST_TEST(asked[0].driver_id == "D1");
+  BOOST_TEST(to<protocol::error_reply>("g1").empty());
+  drain();
+  // An unregistered driver: denied by the registry, not by trust.
+  tell("g1", "cp:MAD1", protocol::charge_request{"D99", "MAD1", 0, "MAD1-local-2"}, 7);
+  BOOST_REQUIRE(to<protocol::charge_reply>("g1").size() == 1u);
+  BOOST_TEST(!to<protocol::charge_reply>("g1")[0].ok);
+  BOOST_TEST(to<protocol::charge_reply>("g1")[0].reason.find("not registered") != std::string::npos);
+  drain();
+  // The gateway's Monitor of MAD1 asking at ALC1: refused.
+  tell("g1", "cp:MAD1", protocol::charge_request{"D1", "ALC1", 0, "MAD1-local-3"}, 8);
+  BOOST_TEST(to<protocol::authorize_request>("m1").empty());
+  BOOST_TEST((!to<protocol::error_reply>("g1").empty() || !to<protocol::charge_reply>("g1").empty()));
+  drain();
+  // EV_CP_M (no OCPP password) asking in a driver's name: refused.
+  tell("m1", "cp:ALC1", protocol::charge_request{"D1", "ALC1", 0, "ALC1-local-1"}, 9);
+  BOOST_TEST(to<protocol::authorize_request>("m1").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

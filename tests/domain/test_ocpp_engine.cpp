@@ -333,13 +333,24 @@ BOOST_AUTO_TEST_CASE(no_start_transaction_in_time_ends_the_charge_with_nothing) 
   BOOST_TEST(r.sent_of<protocol::charge_finished>("central").size() == 1u);
 }
 
-// A transaction Central never authorised is refused, with a real
-// transactionId whose StopTransaction bills nothing.
-BOOST_AUTO_TEST_CASE(an_unauthorised_start_is_refused_and_its_stop_bills_nothing) {
+// A charge point that starts a charge on its own (an idTag read at the
+// plug) has Central asked for it; a refusal (an unregistered driver) is
+// answered Invalid, with a real transactionId whose StopTransaction bills
+// nothing.
+BOOST_AUTO_TEST_CASE(a_start_central_refuses_is_invalid_and_its_stop_bills_nothing) {
   rig r;
   r.ready();
-  const auto tx = r.start_tx("D9", 500);
-  BOOST_TEST(id_tag_status(r.answers.back()) == "Invalid");
+  r.m->on_start_transaction("s1", "D9", 500, r.now, r.now);
+  r.drain();
+  BOOST_TEST(r.answers.empty());  // held while Central is asked
+  BOOST_TEST(r.m->take_charge_wanted().value() == "D9");
+  BOOST_TEST(!r.m->take_charge_wanted().has_value());  // once
+  r.m->on_charge_refused("driver D9 is not registered", r.now);
+  r.drain();
+  BOOST_REQUIRE(r.answers.size() == 1u);
+  BOOST_TEST(r.answers[0].call_id == "s1");
+  BOOST_TEST(id_tag_status(r.answers[0]) == "Invalid");
+  const auto tx = r.answers[0].payload.at("transactionId").get<std::int64_t>();
   BOOST_TEST(tx > 0);
   BOOST_TEST(!r.m->charging());
   r.stop_tx(tx, 900);
@@ -347,6 +358,74 @@ BOOST_AUTO_TEST_CASE(an_unauthorised_start_is_refused_and_its_stop_bills_nothing
   r.stop_tx(424242, 900);  // never given
   BOOST_TEST(id_tag_status(r.answers.back()) == "Invalid");
   BOOST_TEST(r.sent_of<protocol::charge_finished>("central").empty());
+}
+
+// Authorize first (the usual order at a real charge point): held until
+// Central's fence confirms a charge for that driver, then Accepted; the
+// StartTransaction that follows starts it. No RemoteStartTransaction.
+BOOST_AUTO_TEST_CASE(a_charge_started_at_the_charge_point_with_an_idtag) {
+  rig r;
+  r.ready();
+  r.m->on_authorize_call("a1", "D1", r.now);
+  r.drain();
+  BOOST_TEST(r.answers.empty());
+  BOOST_TEST(r.m->take_charge_wanted().value() == "D1");
+  // Central, through the Monitor: the fence for D1's charge.
+  r.from_monitor(protocol::authorize_request{"OC1", "D1", 0, "OC1-local-1"});
+  const auto reply = r.last_to_monitor<protocol::authorize_reply>();
+  BOOST_REQUIRE(reply.ok);
+  BOOST_TEST(r.answers.empty());  // not before the decision
+  r.from_monitor(protocol::authorize_decision{"OC1", "OC1-local-1", reply.charge_id, true});
+  BOOST_REQUIRE(r.answers.size() == 1u);
+  BOOST_TEST(r.answers[0].call_id == "a1");
+  BOOST_TEST(id_tag_status(r.answers[0]) == "Accepted");
+  BOOST_TEST(r.requests.empty());  // it started the charge itself
+  const auto tx = r.start_tx("D1", 100);
+  BOOST_TEST(id_tag_status(r.answers.back()) == "Accepted");
+  r.stop_tx(tx, 2100);
+  const auto finished = r.sent_of<protocol::charge_finished>("central");
+  BOOST_REQUIRE(finished.size() == 1u);
+  BOOST_TEST(finished[0].record.charge_id == reply.charge_id);
+  BOOST_TEST(finished[0].record.driver_id == "D1");
+  BOOST_TEST(finished[0].record.kwh == 2.0);
+  BOOST_TEST(finished[0].record.amount == 0.6);
+}
+
+// A StartTransaction without Authorize (a charge point with a local list):
+// held, and answered with its transactionId once Central confirmed.
+BOOST_AUTO_TEST_CASE(a_start_without_authorize_waits_for_central) {
+  rig r;
+  r.ready();
+  r.m->on_start_transaction("s1", "D2", 7000, r.now, r.now);
+  r.drain();
+  BOOST_TEST(r.answers.empty());
+  BOOST_TEST(r.m->take_charge_wanted().value() == "D2");
+  r.from_monitor(protocol::authorize_request{"OC1", "D2", 0, "OC1-local-2"});
+  const auto reply = r.last_to_monitor<protocol::authorize_reply>();
+  r.from_monitor(protocol::authorize_decision{"OC1", "OC1-local-2", reply.charge_id, true});
+  BOOST_REQUIRE(r.answers.size() == 1u);
+  BOOST_TEST(r.answers[0].call_id == "s1");
+  BOOST_TEST(id_tag_status(r.answers[0]) == "Accepted");
+  BOOST_TEST(r.m->charging());
+  BOOST_TEST(r.requests.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_held_call_central_never_decides_on_is_invalid_in_time) {
+  rig r;
+  r.ready();
+  r.m->on_authorize_call("a1", "D1", r.now);
+  r.advance(ocpp_engine::held_timeout_ms - 1);
+  BOOST_TEST(r.answers.empty());
+  r.advance(1);
+  BOOST_REQUIRE(r.answers.size() == 1u);
+  BOOST_TEST(id_tag_status(r.answers[0]) == "Invalid");
+  // While a charge runs, another idTag is not even asked for.
+  r.authorize("D1", 0);
+  r.start_tx("D1", 0);
+  r.m->on_authorize_call("a2", "D2", r.now);
+  r.drain();
+  BOOST_TEST(id_tag_status(r.answers.back()) == "ConcurrentTx");
+  BOOST_TEST(!r.m->take_charge_wanted().has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -178,16 +178,6 @@ async function check(n, name, fn) {
     }
 }
 
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 function portIsFree(port) {
     return new Promise((resolve) => {
         const s = net.createServer();
@@ -195,14 +185,21 @@ function portIsFree(port) {
         s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
     });
 }
-// Central binds <port> and <port>+1.
-async function freePortPair() {
-    for (let i = 0; i < 50; i++) {
-        const p = 20000 + Math.floor(Math.random() * 40000);
-        if (await portIsFree(p) && await portIsFree(p + 1)) return p;
+// Ports below the kernel's ephemeral range (32768+), as tests/integration's
+// harness picks them: an outgoing connection of another test can never hold
+// them, and two tests picking at once rarely collide.
+async function freePorts(span) {
+    for (let i = 0; i < 200; i++) {
+        const p = 20000 + Math.floor(Math.random() * (12000 - span));
+        let ok = true;
+        for (let k = 0; k < span && ok; k++) ok = await portIsFree(p + k);
+        if (ok) return p;
     }
-    throw new Error('found no two free consecutive ports');
+    throw new Error(`found no ${span} free consecutive ports`);
 }
+const freePort = () => freePorts(1);
+// Central binds <port> and <port>+1.
+const freePortPair = () => freePorts(2);
 
 const isTicketFor = (chargeId) => (e) => e.event === 'ticket' && e.charge_id === chargeId;
 const iso = () => new Date().toISOString();
@@ -398,6 +395,28 @@ async function main() {
         near(ct.kwh, 3.5, 'Central ticket kwh');
         near(ct.amount, 1.05, 'Central ticket amount');
         near(ct.price, PRICE, 'Central ticket price');
+        await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE after the ticket', cFrom);
+    });
+
+    // ---- 10: a charge started at the charge point with an idTag
+    await check(10, 'a charge started at the charge point: Authorize(D1) Accepted once Central confirmed, Start(0) -> Stop(1500) -> ticket 1.5 kWh 0.45; an unregistered idTag is Invalid', async () => {
+        const cFrom = central.mark();
+        const dFrom = driver.mark();
+        const auth = await cp.call('Authorize', { idTag: 'D1' });
+        assertEq(auth.idTagInfo.status, 'Accepted', 'Authorize D1');
+        const start = await cp.call('StartTransaction', { connectorId: 1, idTag: 'D1', meterStart: 0, timestamp: iso() });
+        assertEq(start.idTagInfo.status, 'Accepted', 'StartTransaction D1');
+        await cp.status('Charging');
+        const stop = await cp.call('StopTransaction', { transactionId: start.transactionId, meterStop: 1500, timestamp: iso() });
+        if (stop.idTagInfo) assertEq(stop.idTagInfo.status, 'Accepted', 'StopTransaction idTagInfo.status');
+        await cp.status('Available');
+        const t = await driver.waitFor((e) => e.event === 'ticket' && e.cp === CP_ID && Math.abs(e.kwh - 1.5) < 1e-9,
+            'the driver\'s ticket for the charge started at the charge point', dFrom);
+        near(t.amount, 0.45, 'driver ticket amount');
+        const ct = await central.waitFor(isTicketFor(t.charge_id), `Central's ticket line for ${t.charge_id}`, cFrom);
+        assertEq(ct.driver, 'D1', 'Central ticket driver');
+        const bad = await cp.call('Authorize', { idTag: 'NOBODY' });
+        assertEq(bad.idTagInfo.status, 'Invalid', 'Authorize of an unregistered idTag');
         await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE after the ticket', cFrom);
     });
 
@@ -614,7 +633,7 @@ async function main() {
     });
 
     log(`# ${passed} passed, ${failed} failed`);
-    return failed === 0 && passed === 9 ? 0 : 1;
+    return failed === 0 && passed === 10 ? 0 : 1;  // every check above ran
 }
 
 main().then((code) => finish(code), (e) => {

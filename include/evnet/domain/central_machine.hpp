@@ -279,6 +279,7 @@ private:
 
   charge_book& book_;
   ocpp_password_check ocpp_check_;
+  bool ocpp_request(const std::string& peer, const protocol::message& msg) const;
   network model_;
   peer_directory peers_;
   request_ledger requests_;
@@ -297,6 +298,10 @@ private:
   std::map<std::string, protocol::cp_info> published_;  // cp -> public fields last on the stream
   std::string user_;                       // the user id of the message being handled
   std::set<std::string> revoked_;          // user ids revoked during this machine's life
+  // Monitor links that authenticated with an OCPP password (the OCPP
+  // gateway's): such a Monitor may ask for a charge at its own CP in the name
+  // of a registered driver, the idTag its charge point read.
+  std::set<std::string> ocpp_monitors_;
   std::vector<std::string> newly_revoked_; // for take_revoked()
   once_per refusals_{report_interval_ms};  // per peer: refused and malformed messages
   once_per admissions_{report_interval_ms};  // per key or address: refused admissions

@@ -124,6 +124,10 @@ public:
   // repeated to Central.
   std::size_t authorizations_in_flight() const { return authorizations_.size(); }
   bool local_charge_waiting() const { return local_request_.has_value(); }
+  // A charge started at the CP for a driver it identified (the OCPP
+  // gateway: the idTag the charge point read), asked of Central like a
+  // local charge; answered by the same `local_charge` event.
+  void request_charge_for(const std::string& driver_id, std::int64_t duration_s, std::int64_t now);
 
 private:
   // One relayed authorize_request, by request_id.
@@ -185,6 +189,7 @@ private:
   void start_local_charge(std::int64_t duration_s, std::int64_t now);
   void local_charge_refused(std::string reason);
   void fail_local_request(std::string reason);
+  void request_local(const std::string& driver_id, std::int64_t duration_s, std::int64_t now);
   std::string unreachable_text() const;
 
   monitor_setup setup_;

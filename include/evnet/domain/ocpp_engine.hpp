@@ -37,9 +37,14 @@
 //  - The charge point's connection lost: the charge stays open (the charge
 //    point goes on charging and queues its messages); when it comes back its
 //    queued MeterValues and StopTransaction settle it.
-// Not yet: a transaction started at the charge point on its own (an idTag
-// presented at the plug) is answered Invalid: Central has no way yet to
-// authorise a driver for a charge it did not start.
+//  - A charge started at the charge point (an idTag read at the plug):
+//    Authorize, or a StartTransaction for a charge Central did not start,
+//    is held while the gateway's Monitor asks Central for a charge in that
+//    driver's name (Central checks the driver is registered and the CP
+//    free, and runs its fence). Confirmed: Authorize is Accepted (and the
+//    StartTransaction that follows starts the charge), or the held
+//    StartTransaction gets its transactionId at once. Refused, or no
+//    answer within held_timeout_ms: Invalid.
 //
 // Thread-safety: none; owned by the gateway's actor for that charge point.
 
@@ -156,6 +161,8 @@ public:
   static constexpr std::int64_t reservation_timeout_ms = charger::reservation_timeout_ms;
   // A confirmed charge whose StartTransaction never comes.
   static constexpr std::int64_t plug_timeout_ms = charger::plug_timeout_ms;
+  // A held Authorize or StartTransaction that Central did not decide on.
+  static constexpr std::int64_t held_timeout_ms = 20'000;
 
   // Recovers from the ledger (which must outlive the machine): records not
   // acknowledged are resent; an open transaction stays open (the charge
@@ -179,6 +186,14 @@ public:
   // StartTransaction: answered now or later through take_answers().
   void on_start_transaction(const std::string& call_id, const std::string& id_tag, std::int64_t meter_start_wh,
                             std::int64_t timestamp_ms, std::int64_t now);
+  // Authorize: answered now (the driver Central confirmed, or a refusal) or
+  // held while Central is asked (take_charge_wanted).
+  void on_authorize_call(const std::string& call_id, const std::string& id_tag, std::int64_t now);
+  // The driver a held call needs a charge for, once: the gateway asks its
+  // Monitor (monitor_machine::request_charge_for).
+  std::optional<std::string> take_charge_wanted() { return std::exchange(wanted_, std::nullopt); }
+  // Central refused that charge (the Monitor's `local_charge` event).
+  void on_charge_refused(const std::string& reason, std::int64_t now);
   // A MeterValues sample of Energy.Active.Import.Register, in kWh (absolute
   // register reading). `transaction_id` 0 when the message carried none.
   void on_meter(std::int64_t transaction_id, double register_kwh, std::int64_t now);
@@ -212,7 +227,25 @@ private:
     std::int64_t since_ms = 0;
     bool confirmed = false;
     bool remote_start_sent = false;
+    bool local = false;  // for a held call: no RemoteStartTransaction
   };
+
+  // An Authorize or StartTransaction of the charge point waiting for Central.
+  struct held_call {
+    std::string call_id;
+    std::string action;
+    std::string id_tag;
+    std::int64_t meter_start_wh = 0;
+    std::int64_t timestamp_ms = 0;
+    std::int64_t since_ms = 0;
+  };
+  bool can_hold() const;
+  void hold(held_call h);
+  void answer_held(std::string_view status, std::int64_t now);
+  void start_transaction(const std::string& call_id, std::int64_t meter_start_wh, std::int64_t timestamp_ms,
+                         std::int64_t now);
+  void refuse_start(const std::string& call_id, const std::string& id_tag, std::int64_t meter_start_wh,
+                    std::int64_t timestamp_ms, std::string_view status, const std::string& why);
 
   template <class T>
   void to_central(T body) {
@@ -251,6 +284,8 @@ private:
   ocpp_status status_ = ocpp_status::available;
   bool stopped_ = false;  // operator STOP in force
   std::optional<pending> pending_;
+  std::optional<held_call> held_;
+  std::optional<std::string> wanted_;
   std::optional<ocpp_transaction> tx_;  // the charge being supplied
   std::int64_t tx_started_ms_ = 0;      // our clock when it started (its duration runs from there)
   double kwh_ = 0.0;                    // of tx_, from the last meter value

@@ -22,8 +22,8 @@
 //  - BootNotification: Accepted with the heartbeat interval (the gateway
 //    admitted the connection only once Central accepted the charge point:
 //    registered, unrevoked, right password). Heartbeat: the current time.
-//    Authorize: Accepted only for the driver of a charge Central confirmed
-//    and that has not started yet.
+//    Authorize and StartTransaction: the engine's (answered at once, or
+//    once Central decided on a charge the charge point started itself).
 //
 // Thread-safety: none; owned by one actor (or test).
 
