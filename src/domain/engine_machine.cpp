@@ -93,6 +93,7 @@ void engine_machine::on_monitor(const std::string& peer, const protocol::message
     // saying something else does not take its place).
     monitor_peer_ = peer;
     monitor_seen_ms_ = now;
+    monitors_seen_[peer] = now;
   }
   if (std::holds_alternative<protocol::health_check>(msg.payload)) {
     on_health(peer, corr);
@@ -114,8 +115,23 @@ void engine_machine::on_monitor(const std::string& peer, const protocol::message
 
 void engine_machine::on_monitor_gone(const std::string& peer, std::int64_t now) {
   catch_up(now);
+  monitors_seen_.erase(peer);
   if (!peer.empty() && peer == monitor_peer_) {
-    monitor_lost(now);
+    // Another peer spoke as this CP's Monitor lately (a second Monitor with
+    // the same key, which Central refused; or the same Monitor reconnected):
+    // the charge is still watched, by the one heard last.
+    std::optional<std::pair<std::string, std::int64_t>> other;
+    for (const auto& [p, seen] : monitors_seen_) {
+      if (now - seen <= monitor_silence_ms && (!other || seen > other->second)) {
+        other = std::make_pair(p, seen);
+      }
+    }
+    if (other) {
+      monitor_peer_ = other->first;
+      monitor_seen_ms_ = other->second;
+    } else {
+      monitor_lost(now);
+    }
   }
   settle_state();
 }

@@ -721,6 +721,26 @@ BOOST_AUTO_TEST_CASE(the_monitor_link_gone_ends_the_charge_at_once) {
   BOOST_TEST(number(r.events("finished")[0], "kwh") == 2.0);
 }
 
+// A second Monitor with the CP's key (Central refuses it) checks the
+// Engine's health too, then is killed: its link going ends nothing while
+// the real Monitor still watches; the real one going does.
+BOOST_AUTO_TEST_CASE(a_twin_monitor_gone_ends_nothing_while_the_monitor_watches) {
+  rig r;
+  r.configure();
+  r.start_charge("q1", 30);
+  r.run(1000);
+  r.from_monitor(protocol::health_check{}, "twin");  // heard last
+  r.m->on_monitor_gone("twin", r.now);
+  r.drain();
+  BOOST_TEST(r.events("finished").empty());
+  r.run(2000);
+  BOOST_TEST(r.events("finished").empty());
+  r.m->on_monitor_gone(monitor, r.now);
+  r.drain();
+  BOOST_REQUIRE(r.events("finished").size() == 1u);
+  BOOST_TEST(text(r.events("finished")[0], "reason") == "monitor lost");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- Central: hello, link ----------------------------------------------------------

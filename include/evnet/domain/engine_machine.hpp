@@ -215,6 +215,9 @@ private:
 
   std::string monitor_peer_;
   std::int64_t monitor_seen_ms_ = 0;
+  // Every peer that spoke as a Monitor, when last heard (forgotten when its
+  // link expires): a Monitor gone while another still watches ends nothing.
+  std::map<std::string, std::int64_t> monitors_seen_;
   bool central_up_ = false;
   bool central_known_ = false;  // a link event was seen (an outage is reported once)
   std::int64_t last_resend_ms_ = 0;
