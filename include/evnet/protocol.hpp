@@ -225,7 +225,11 @@ struct cp_auth_reply {
   bool ok = false;
   std::string reason;
   cp_config config;
-  MSGPACK_DEFINE_MAP(ok, reason, config)
+  // Why not, for programs (`reason` is for people): already_connected (the
+  // CP's Monitor is still connected: a gateway waits and asks again),
+  // forbidden (a wrong OCPP password), unknown_cp, ... Meaningless when ok.
+  errc code = errc::invalid_state;
+  MSGPACK_DEFINE_MAP(ok, reason, config, code)
 };
 
 // Monitor -> Central, every second once authenticated: the Engine's health.

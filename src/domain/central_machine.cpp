@@ -498,7 +498,7 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
     // wrong; the audit row says it was the password.
     const std::string why = "OCPP credentials refused for " + a.cp_id;
     audit_hello(peer, "cp:" + a.cp_id, "refused: wrong OCPP password", now);
-    out_.send(peer, protocol::cp_auth_reply{false, why, {}}, corr);
+    out_.send(peer, protocol::cp_auth_reply{false, why, {}, errc::forbidden}, corr);
     out_.notify("auth", {{"cp", a.cp_id}, {"ok", false}, {"reason", why}});
     message("authentication denied for " + a.cp_id + ": wrong OCPP password");
     return;
@@ -507,7 +507,7 @@ void central_machine::on_cp_auth(const std::string& peer, std::uint64_t corr, co
     auto record = model_.authenticate(a.cp_id);
     if (!record) {
       audit_hello(peer, "cp:" + a.cp_id, "refused: " + record.err().message, now);
-      out_.send(peer, protocol::cp_auth_reply{false, record.err().message, {}}, corr);
+      out_.send(peer, protocol::cp_auth_reply{false, record.err().message, {}, record.err().code}, corr);
       out_.notify("auth", {{"cp", a.cp_id}, {"ok", false}, {"reason", record.err().message}});
       message("authentication denied for " + a.cp_id + ": " + record.err().message);
       return;

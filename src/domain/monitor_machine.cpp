@@ -177,8 +177,13 @@ void monitor_machine::on_auth_reply(const protocol::cp_auth_reply& r, std::int64
   // a session authenticated again after an outage is.
   if (!auth_reason_shown_ || r.ok != was || *auth_reason_shown_ != r.reason) {
     auth_reason_shown_ = r.reason;
-    out_.notify("auth", {{"ok", r.ok}, {"reason", r.reason}, {"cp", setup_.cp_id}, {"location", r.config.location},
-                         {"price", r.config.price}});
+    json::object fields{{"ok", r.ok},          {"reason", r.reason},
+                        {"cp", setup_.cp_id}, {"location", r.config.location},
+                        {"price", r.config.price}};
+    if (!r.ok) {
+      fields["code"] = std::string(to_string(r.code));
+    }
+    out_.notify("auth", std::move(fields));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "evnet/domain/monitor_machine.hpp"
 #include "evnet/domain/ocpp_engine.hpp"
+#include "evnet/ocpp/admission.hpp"
 #include "evnet/ocpp/station.hpp"
 #include "evnet/runtime/cli.hpp"
 #include "evnet/runtime/core_actor.hpp"
@@ -512,31 +513,28 @@ private:
   }
 
   // The candidate Monitor's `auth` notice is Central's answer to its
-  // cp_auth: it admits or refuses the waiting upgrade. "Already connected"
-  // is not a refusal: the live session (or one that just closed, which
-  // Central has not seen go yet) holds the CP; the Monitor asks again.
-  // True when the candidate is gone.
+  // cp_auth: ocpp::admission_for says what it means for the waiting
+  // upgrade. True when the candidate is gone.
   bool candidate_notice(const std::string& id, charge_point& cp, domain::notice& n) {
     if (n.name != "auth") {
       return false;
     }
-    const auto ok = n.fields.find("ok");
-    const bool yes = ok != n.fields.end() && ok->second.is_boolean() && ok->second.get<bool>();
-    const auto r = n.fields.find("reason");
-    const std::string reason = r != n.fields.end() && r->second.is_string() ? r->second.get<std::string>() : "";
-    if (yes) {
-      ws_.admit(cp.candidate->conn, true);
-      n.fields["cp"] = id;
-      n.fields["from"] = "monitor";
-      emit(std::move(n.name), std::move(n.fields));
-      return false;
-    }
-    if (reason.find("already has a connected monitor") != std::string::npos) {
-      emit("waiting", {{"cp", id}, {"conn", cp.candidate->conn}, {"reason", reason}});
-      return false;
+    const auto verdict = ocpp::admission_for(n.fields);
+    switch (verdict.what) {
+      case ocpp::admission::admit:
+        ws_.admit(cp.candidate->conn, true);
+        n.fields["cp"] = id;
+        n.fields["from"] = "monitor";
+        emit(std::move(n.name), std::move(n.fields));
+        return false;
+      case ocpp::admission::wait:
+        emit("waiting", {{"cp", id}, {"conn", cp.candidate->conn}, {"reason", verdict.reason}});
+        return false;
+      case ocpp::admission::refuse:
+        break;
     }
     ws_.admit(cp.candidate->conn, false);
-    emit("refused", {{"cp", id}, {"status", 401}, {"reason", reason.empty() ? "refused by CENTRAL" : reason}});
+    emit("refused", {{"cp", id}, {"status", 401}, {"reason", verdict.reason}});
     cp.candidate.reset();
     return true;
   }

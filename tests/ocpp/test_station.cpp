@@ -4,6 +4,7 @@
 // One charge point's OCPP-J conversation over a real ocpp_engine, with the
 // texts a charge point would send and the ones it would get back.
 
+#include "evnet/ocpp/admission.hpp"
 #include "evnet/ocpp/station.hpp"
 
 #include <string>
@@ -172,3 +173,20 @@ BOOST_AUTO_TEST_CASE(our_calls_go_one_at_a_time_and_time_out) {
   r.send_silent(R"([3,")" + first + R"(",{"status":"Accepted"}])");
   BOOST_TEST(r.out.empty());
 }
+
+// Central's answer to the gateway's cp_auth decides the waiting upgrade.
+BOOST_AUTO_TEST_CASE(central_s_answer_admits_refuses_or_waits) {
+  using oc::admission;
+  BOOST_TEST((oc::admission_for({{"ok", true}, {"reason", ""}}).what == admission::admit));
+  const auto wrong = oc::admission_for({{"ok", false}, {"reason", "OCPP credentials refused for OC1"}, {"code", "forbidden"}});
+  BOOST_TEST((wrong.what == admission::refuse));
+  BOOST_TEST(wrong.reason == "OCPP credentials refused for OC1");
+  const auto held = oc::admission_for(
+      {{"ok", false}, {"reason", "CP OC1 already has a connected monitor"}, {"code", "already_connected"}});
+  BOOST_TEST((held.what == admission::wait));
+  // Prose alone decides nothing: without the code it is a refusal.
+  BOOST_TEST((oc::admission_for({{"ok", false}, {"reason", "CP OC1 already has a connected monitor"}}).what ==
+              admission::refuse));
+  BOOST_TEST(oc::admission_for({{"ok", "yes"}}).reason == "refused by CENTRAL");
+}
+

@@ -49,7 +49,7 @@ inline ack sample(std::type_identity<ack>) { return {false, "CP ALC1 is OUT_OF_O
 inline cp_auth sample(std::type_identity<cp_auth>) { return {"ALC1", "alc1-ocpp-password"}; }
 
 inline cp_auth_reply sample(std::type_identity<cp_auth_reply>) {
-  return {true, "welcome back", sample_config()};
+  return {true, "welcome back", sample_config(), errc::already_connected};
 }
 
 inline cp_status sample(std::type_identity<cp_status>) { return {"ALC1", true, "engine answered in 3 ms"}; }
