@@ -239,7 +239,11 @@ struct cp_status {
   std::string cp_id;
   bool engine_ok = false;
   std::string detail;  // why not ok: "no answer from engine", "fault", ...
-  MSGPACK_DEFINE_MAP(cp_id, engine_ok, detail)
+  // The CP says it is out of service of its own accord (an OCPP charge
+  // point's Unavailable), not stopped by Central: shown OUT_OF_ORDER.
+  // Absent from an older Monitor's map: false.
+  bool out_of_service = false;
+  MSGPACK_DEFINE_MAP(cp_id, engine_ok, detail, out_of_service)
 };
 
 // Central -> Monitor -> Engine: operator STOP / RESUME. Answered with ack.
@@ -285,7 +289,8 @@ struct health_reply {
   charge_view charge;        // valid when charging
   bool has_last = false;
   charge_record last;        // the last finished charge, when has_last
-  MSGPACK_DEFINE_MAP(ok, configured, state, charging, charge, has_last, last)
+  bool out_of_service = false;  // the CP itself is out of service (OCPP Unavailable); see cp_status
+  MSGPACK_DEFINE_MAP(ok, configured, state, charging, charge, has_last, last, out_of_service)
 };
 
 // The authorisation is a fenced, two-sided decision (no energy without a yes):

@@ -608,7 +608,8 @@ void central_machine::lost(const peer_identity& who, const std::string& why) {
 void central_machine::on_cp_status(const std::string& peer, const protocol::cp_status& s, std::int64_t now) {
   const auto* entry = model_.find(s.cp_id);
   const bool was_ok = entry->condition.engine_ok;
-  model_.engine_status(s.cp_id, s.engine_ok);
+  const bool was_out = entry->condition.out_of_service;
+  model_.engine_status(s.cp_id, s.engine_ok, s.out_of_service);
   // A fault and a recovery are logged and audited in one transaction.
   const auto log = [&](const std::string& kind, const std::string& text) {
     out_.notify("message", {{"text", text}});
@@ -626,6 +627,16 @@ void central_machine::on_cp_status(const std::string& peer, const protocol::cp_s
   } else if (!was_ok && s.engine_ok) {
     out_.notify("recovered", {{"cp", s.cp_id}, {"detail", s.detail}});
     log("recovery", s.cp_id + " recovered");
+  }
+  // Out of service by its own say (an OCPP charge point's Unavailable): a
+  // charge already running goes on (the charge point ends it and reports
+  // it); no new charge is authorised until it is back in service.
+  if (!was_out && s.out_of_service) {
+    out_.notify("out_of_service", {{"cp", s.cp_id}, {"out_of_service", true}});
+    log("out_of_service", s.cp_id + " reports itself out of service");
+  } else if (was_out && !s.out_of_service) {
+    out_.notify("out_of_service", {{"cp", s.cp_id}, {"out_of_service", false}});
+    log("in_service", s.cp_id + " reports itself back in service");
   }
 }
 

@@ -11,7 +11,7 @@ cp_state derive_state(const cp_condition& c) {
   if (!c.engine_ok) {
     return cp_state::broken;
   }
-  if (c.stopped) {
+  if (c.stopped || c.out_of_service) {
     return cp_state::out_of_order;
   }
   if (c.charging) {

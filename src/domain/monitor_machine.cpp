@@ -189,7 +189,7 @@ void monitor_machine::on_auth_reply(const protocol::cp_auth_reply& r, std::int64
 
 void monitor_machine::send_status() {
   if (authenticated_ && verdict_.known()) {
-    to_central(protocol::cp_status{setup_.cp_id, verdict_.ok(), verdict_.detail()}, 0);
+    to_central(protocol::cp_status{setup_.cp_id, verdict_.ok(), verdict_.detail(), out_of_service_}, 0);
   }
 }
 
@@ -364,7 +364,8 @@ void monitor_machine::on_health(const protocol::health_reply& h, std::int64_t no
   }
   const auto r = verdict_.answered(h.ok, h.state, now);
   report_engine(r);
-  if (r.changed) {
+  const bool service_changed = std::exchange(out_of_service_, h.out_of_service) != h.out_of_service;
+  if (r.changed || service_changed) {
     send_status();  // a change is told to Central at once
   }
 }

@@ -57,6 +57,7 @@ result<cp_record> network::authenticate(const std::string& cp_id) {
   // Whatever the Engine did while we could not see it is unknown; assume it
   // healthy until the Monitor's first report says otherwise.
   e.condition.engine_ok = true;
+  e.condition.out_of_service = false;
   touch(cp_id);
   return e.record;
 }
@@ -77,13 +78,15 @@ std::optional<session> network::monitor_lost(const std::string& cp_id) {
   return lost;
 }
 
-void network::engine_status(const std::string& cp_id, bool engine_ok) {
+void network::engine_status(const std::string& cp_id, bool engine_ok, bool out_of_service) {
   const auto it = cps_.find(cp_id);
   if (it == cps_.end()) {
     return;
   }
-  if (it->second.condition.engine_ok != engine_ok) {
-    it->second.condition.engine_ok = engine_ok;
+  auto& c = it->second.condition;
+  if (c.engine_ok != engine_ok || c.out_of_service != out_of_service) {
+    c.engine_ok = engine_ok;
+    c.out_of_service = out_of_service;
     touch(cp_id);
   }
 }

@@ -455,6 +455,10 @@ void ocpp_engine::on_health(std::uint64_t corr) {
   r.ok = status_ != ocpp_status::faulted;
   r.configured = config_.has_value();
   r.state = state();
+  // Unavailable is the charge point's own word (after Central's STOP too:
+  // then it stays OUT_OF_ORDER after RESUME until the charge point says
+  // Available, which is the truth).
+  r.out_of_service = status_ == ocpp_status::unavailable;
   r.charging = tx_.has_value() || (pending_ && pending_->confirmed);
   if (tx_) {
     r.charge.charge_id = tx_->charge_id;

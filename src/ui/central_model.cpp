@@ -17,13 +17,13 @@ bool contains(std::string_view text, std::string_view word) {
 
 // Central's lines carry no severity; colour them by what they say.
 tone tone_of_text(std::string_view text) {
-  for (std::string_view bad : {"denied", "fault", "out of order", "disconnected", "error", "failed", "refused",
+  for (std::string_view bad : {"denied", "fault", "out of order", "out of service", "disconnected", "error", "failed", "refused",
                                "cannot", "lost", "unknown"}) {
     if (contains(text, bad)) {
       return tone::bad;
     }
   }
-  for (std::string_view good : {"accepted", "recovered", "resumed", "status OK", "registered", "authorized"}) {
+  for (std::string_view good : {"accepted", "recovered", "back in service", "resumed", "status OK", "registered", "authorized"}) {
     if (contains(text, good)) {
       return tone::good;
     }

@@ -327,6 +327,21 @@ BOOST_AUTO_TEST_CASE(faults_and_recoveries_are_logged_and_audited_together) {
   BOOST_TEST(recovery_rows == 1);
 }
 
+// An OCPP charge point's Unavailable, told by its Monitor: OUT_OF_ORDER on
+// the stream, charges refused, logged and audited once each way.
+BOOST_AUTO_TEST_CASE(a_cp_out_of_service_by_its_own_say_is_out_of_order_and_audited) {
+  protocol::cp_status out{"ALC1", true, "", true};
+  tell("m1", "cp:ALC1", out);
+  tell("m1", "cp:ALC1", out);  // periodic: nothing new
+  BOOST_REQUIRE(!updates.empty());
+  BOOST_TEST((updates.back().cp.state == cp_state::out_of_order));
+  BOOST_TEST(audits("out_of_service").size() == 1u);
+  BOOST_TEST(param(audits("out_of_service")[0], "cp") == "ALC1");
+  tell("m1", "cp:ALC1", protocol::cp_status{"ALC1", true, "", false});
+  BOOST_TEST((updates.back().cp.state == cp_state::active));
+  BOOST_TEST(audits("in_service").size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- privacy ---------------------------------------------------------------------------

@@ -17,37 +17,54 @@ struct row {
   bool engine_ok;
   bool stopped;
   bool charging;
+  bool out_of_service;
   const char* expected;
 };
 
 // The whole table, written out by hand from the rules rather than computed.
 constexpr row table[] = {
-    // monitor engine stopped charging
-    {false, false, false, false, "DISCONNECTED"},
-    {false, false, false, true, "DISCONNECTED"},
-    {false, false, true, false, "DISCONNECTED"},
-    {false, false, true, true, "DISCONNECTED"},
-    {false, true, false, false, "DISCONNECTED"},
-    {false, true, false, true, "DISCONNECTED"},
-    {false, true, true, false, "DISCONNECTED"},
-    {false, true, true, true, "DISCONNECTED"},
-    {true, false, false, false, "BROKEN"},
-    {true, false, false, true, "BROKEN"},
-    {true, false, true, false, "BROKEN"},
-    {true, false, true, true, "BROKEN"},
-    {true, true, false, false, "ACTIVE"},
-    {true, true, false, true, "BUSY"},
-    {true, true, true, false, "OUT_OF_ORDER"},
-    {true, true, true, true, "OUT_OF_ORDER"},
+    // monitor engine stopped charging out_of_service
+    {false, false, false, false, false, "DISCONNECTED"},
+    {false, false, false, false, true, "DISCONNECTED"},
+    {false, false, false, true, false, "DISCONNECTED"},
+    {false, false, false, true, true, "DISCONNECTED"},
+    {false, false, true, false, false, "DISCONNECTED"},
+    {false, false, true, false, true, "DISCONNECTED"},
+    {false, false, true, true, false, "DISCONNECTED"},
+    {false, false, true, true, true, "DISCONNECTED"},
+    {false, true, false, false, false, "DISCONNECTED"},
+    {false, true, false, false, true, "DISCONNECTED"},
+    {false, true, false, true, false, "DISCONNECTED"},
+    {false, true, false, true, true, "DISCONNECTED"},
+    {false, true, true, false, false, "DISCONNECTED"},
+    {false, true, true, false, true, "DISCONNECTED"},
+    {false, true, true, true, false, "DISCONNECTED"},
+    {false, true, true, true, true, "DISCONNECTED"},
+    {true, false, false, false, false, "BROKEN"},
+    {true, false, false, false, true, "BROKEN"},
+    {true, false, false, true, false, "BROKEN"},
+    {true, false, false, true, true, "BROKEN"},
+    {true, false, true, false, false, "BROKEN"},
+    {true, false, true, false, true, "BROKEN"},
+    {true, false, true, true, false, "BROKEN"},
+    {true, false, true, true, true, "BROKEN"},
+    {true, true, false, false, false, "ACTIVE"},
+    {true, true, false, false, true, "OUT_OF_ORDER"},
+    {true, true, false, true, false, "BUSY"},
+    {true, true, false, true, true, "OUT_OF_ORDER"},
+    {true, true, true, false, false, "OUT_OF_ORDER"},
+    {true, true, true, false, true, "OUT_OF_ORDER"},
+    {true, true, true, true, false, "OUT_OF_ORDER"},
+    {true, true, true, true, true, "OUT_OF_ORDER"},
 };
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(derive_state_covers_every_combination) {
   for (const auto& r : table) {
-    const cp_condition c{r.monitor_ok, r.engine_ok, r.stopped, r.charging};
+    const cp_condition c{r.monitor_ok, r.engine_ok, r.stopped, r.charging, r.out_of_service};
     BOOST_TEST_CONTEXT("monitor_ok=" << r.monitor_ok << " engine_ok=" << r.engine_ok << " stopped=" << r.stopped
-                                     << " charging=" << r.charging) {
+                                     << " charging=" << r.charging << " out_of_service=" << r.out_of_service) {
       BOOST_TEST(std::string(to_string(derive_state(c))) == r.expected);
     }
   }

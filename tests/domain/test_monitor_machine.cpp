@@ -301,6 +301,35 @@ BOOST_AUTO_TEST_CASE(status_every_second_while_authenticated_once_the_verdict_is
   BOOST_TEST(statuses[0].cp_id == "ALC1");
 }
 
+// An OCPP charge point's Unavailable: the Engine says the CP is out of
+// service; Central hears it at once and in every status after, and at once
+// again when it is back in service.
+BOOST_AUTO_TEST_CASE(out_of_service_is_passed_on_at_once_and_in_every_status) {
+  rig r;
+  r.connect_and_authenticate();
+  r.engine_answers = true;
+  r.run(3000);
+  BOOST_TEST_REQUIRE(!r.bodies<protocol::cp_status>("central").empty());
+  BOOST_TEST(!r.bodies<protocol::cp_status>("central").back().out_of_service);
+  r.clear();
+  r.now += 300;
+  protocol::health_reply h{true, true, cp_state::out_of_order, false, {}, false, {}};
+  h.out_of_service = true;
+  r.from_engine(h);
+  auto statuses = r.bodies<protocol::cp_status>("central");
+  BOOST_TEST_REQUIRE(statuses.size() == 1u);  // at once, between ticks
+  BOOST_TEST(statuses[0].engine_ok);
+  BOOST_TEST(statuses[0].out_of_service);
+  r.from_engine(h);
+  BOOST_TEST(r.bodies<protocol::cp_status>("central").size() == 1u);  // no change, no extra status
+  h.out_of_service = false;
+  h.state = cp_state::active;
+  r.from_engine(h);
+  statuses = r.bodies<protocol::cp_status>("central");
+  BOOST_TEST_REQUIRE(statuses.size() == 2u);
+  BOOST_TEST(!statuses[1].out_of_service);
+}
+
 BOOST_AUTO_TEST_CASE(engine_events_on_every_answer_and_on_every_change) {
   rig r;
   r.engine_answers = true;

@@ -189,6 +189,32 @@ BOOST_AUTO_TEST_CASE(engine_status_drives_broken) {
   BOOST_TEST(net.take_changes().empty());
 }
 
+// An OCPP charge point that says Unavailable: OUT_OF_ORDER, refused for
+// charges, whatever the operator orders, until it says it is back.
+BOOST_AUTO_TEST_CASE(out_of_service_reported_by_the_cp_is_out_of_order) {
+  connect("ALC1");
+  net.engine_status("ALC1", true, true);
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
+  BOOST_TEST((net.take_changes() == ids{"ALC1"}));
+  net.engine_status("ALC1", true, true);
+  BOOST_TEST(net.take_changes().empty());
+  const auto refused = net.can_charge("ALC1", "D1", 0);
+  BOOST_TEST(!refused.ok());
+  BOOST_TEST((refused.err().code == evnet::errc::out_of_order));
+  BOOST_TEST(net.stop("ALC1").ok());
+  BOOST_TEST(net.resume("ALC1").ok());  // the operator's RESUME does not overrule the CP
+  BOOST_TEST(state("ALC1") == cp_state::out_of_order);
+  net.engine_status("ALC1", false, true);  // a fault comes first
+  BOOST_TEST(state("ALC1") == cp_state::broken);
+  net.engine_status("ALC1", true, false);
+  BOOST_TEST(state("ALC1") == cp_state::active);
+  // A new Monitor starts from a clean slate: its first report says.
+  net.engine_status("ALC1", true, true);
+  net.monitor_lost("ALC1");
+  BOOST_TEST(net.authenticate("ALC1").ok());
+  BOOST_TEST(state("ALC1") == cp_state::active);
+}
+
 BOOST_AUTO_TEST_CASE(disconnected_hides_broken_engine) {
   connect("ALC1");
   net.engine_status("ALC1", false);

@@ -174,6 +174,26 @@ BOOST_AUTO_TEST_CASE(a_fault_makes_the_engine_ko_and_a_recovery_clears_it) {
   BOOST_TEST(r.last_to_monitor<protocol::health_reply>().ok);
 }
 
+// Unavailable is the charge point's own word: the Monitor passes it to
+// Central (cp_status.out_of_service), which shows OUT_OF_ORDER.
+BOOST_AUTO_TEST_CASE(unavailable_is_reported_as_out_of_service_until_available) {
+  rig r;
+  r.ready();
+  r.from_monitor(protocol::health_check{});
+  BOOST_TEST(!r.last_to_monitor<protocol::health_reply>().out_of_service);
+  r.m->on_status(0, ocpp_status::unavailable, r.now);  // connector 0: the whole charge point
+  r.from_monitor(protocol::health_check{});
+  auto h = r.last_to_monitor<protocol::health_reply>();
+  BOOST_TEST(h.ok);
+  BOOST_TEST(h.out_of_service);
+  BOOST_TEST((h.state == cp_state::out_of_order));
+  r.m->on_status(1, ocpp_status::available, r.now);
+  r.from_monitor(protocol::health_check{});
+  h = r.last_to_monitor<protocol::health_reply>();
+  BOOST_TEST(!h.out_of_service);
+  BOOST_TEST((h.state == cp_state::active));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(charges)

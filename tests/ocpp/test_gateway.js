@@ -465,6 +465,28 @@ async function main() {
         await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE after Available', aFrom);
     });
 
+    // ---- 11: out of service by the charge point's own say
+    await check(11, 'StatusNotification Unavailable (connector 0) -> Central OUT_OF_ORDER, out_of_service; a driver\'s charge denied, no RemoteStart; Available -> ACTIVE', async () => {
+        const cFrom = central.mark();
+        await cp.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Unavailable', timestamp: iso() });
+        await central.waitFor(centralState('OUT_OF_ORDER'), 'Central\'s cp_state OC1 OUT_OF_ORDER', cFrom);
+        await central.waitFor((e) => e.event === 'out_of_service' && e.cp === CP_ID && e.out_of_service === true,
+            'Central\'s out_of_service event for OC1', cFrom);
+        const dFrom = driver.mark();
+        const cpFrom = cp.mark();
+        driver.send(`charge ${CP_ID}`);
+        const d = await driver.waitFor((e) => e.event === 'authorized' || e.event === 'denied',
+            'the driver\'s answer at an out-of-service CP', dFrom);
+        assertEq(d.event, 'denied', `the driver's answer (${JSON.stringify(d)})`);
+        const aFrom = central.mark();
+        await cp.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available', timestamp: iso() });
+        await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE after Available', aFrom);
+        await central.waitFor((e) => e.event === 'out_of_service' && e.cp === CP_ID && e.out_of_service === false,
+            'Central\'s out_of_service=false event for OC1', aFrom);
+        const starts = cp.all((e) => e.event === 'call' && e.action === 'RemoteStartTransaction', cpFrom);
+        assertEq(starts.length, 0, 'RemoteStartTransaction CALLs while out of service');
+    });
+
     // ---- 6: malformed frames
     await check(6, 'malformed frames: FormationViolation, ProtocolError, NotImplemented; still usable; a stray CALLRESULT is not answered', async () => {
         const rawReply = async (text) => {
@@ -633,7 +655,7 @@ async function main() {
     });
 
     log(`# ${passed} passed, ${failed} failed`);
-    return failed === 0 && passed === 10 ? 0 : 1;  // every check above ran
+    return failed === 0 && passed === 11 ? 0 : 1;  // every check above ran
 }
 
 main().then((code) => finish(code), (e) => {

@@ -52,7 +52,7 @@ inline cp_auth_reply sample(std::type_identity<cp_auth_reply>) {
   return {true, "welcome back", sample_config(), errc::already_connected};
 }
 
-inline cp_status sample(std::type_identity<cp_status>) { return {"ALC1", true, "engine answered in 3 ms"}; }
+inline cp_status sample(std::type_identity<cp_status>) { return {"ALC1", true, "engine answered in 3 ms", true}; }
 
 inline cp_command sample(std::type_identity<cp_command>) { return {"ALC1", cp_order::resume, "maintenance over"}; }
 
@@ -68,6 +68,7 @@ inline health_reply sample(std::type_identity<health_reply>) {
   r.charge = charge_view{"ALC1-1717171717000-4", "D102", true, 4.2, 2.27, 420, 1800};
   r.has_last = true;
   r.last = sample_record();
+  r.out_of_service = true;
   return r;
 }
 

@@ -13,14 +13,16 @@ using evnet::cp_state;
 // stored, so it cannot disagree with the facts:
 //   monitor down                  -> DISCONNECTED (whatever the Engine)
 //   monitor up, engine KO         -> BROKEN
-//   monitor up, engine OK, stopped-> OUT_OF_ORDER
+//   monitor up, engine OK, stopped
+//     or out of service           -> OUT_OF_ORDER
 //   ... charging                  -> BUSY
 //   otherwise                     -> ACTIVE
 struct cp_condition {
   bool monitor_ok = false;
   bool engine_ok = true;
-  bool stopped = false;
+  bool stopped = false;         // by Central's operator
   bool charging = false;
+  bool out_of_service = false;  // by the CP itself (an OCPP charge point's Unavailable)
 };
 
 cp_state derive_state(const cp_condition& c);

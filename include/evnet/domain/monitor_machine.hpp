@@ -207,6 +207,7 @@ private:
 
   // Engine
   engine_verdict verdict_;
+  bool out_of_service_ = false;  // the Engine's last word on it, passed on in cp_status
   std::string last_ticket_;
 
   std::map<std::string, authorization> authorizations_;  // by request_id

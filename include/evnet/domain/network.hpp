@@ -56,8 +56,10 @@ public:
   result<cp_record> authenticate(const std::string& cp_id);
   // The Monitor's link is gone. Returns the session that was running, if any.
   std::optional<session> monitor_lost(const std::string& cp_id);
-  // The Monitor's periodic health report.
-  void engine_status(const std::string& cp_id, bool engine_ok);
+  // The Monitor's periodic health report: the Engine's health, and whether
+  // the CP says it is out of service of its own accord (OUT_OF_ORDER until
+  // it says otherwise, whatever Central's operator orders).
+  void engine_status(const std::string& cp_id, bool engine_ok, bool out_of_service = false);
 
   // Operator orders. Errors: errc::unknown_cp. Idempotent. The order holds
   // while the CP is away (its Monitor is told when it returns).
