@@ -68,6 +68,7 @@ void station::on_connected(std::int64_t now) {
 
 void station::on_disconnected(std::int64_t now) {
   connected_ = false;
+  cp_call_open_.reset();  // the charge point sends it again on its next connection
   if (in_flight_) {
     const auto gone = *in_flight_;
     in_flight_.reset();
@@ -80,6 +81,19 @@ void station::on_disconnected(std::int64_t now) {
 
 void station::on_call(const call& c, std::int64_t now) {
   note("in", c.action, c.id);
+  if (cp_call_open_) {
+    if (*cp_call_open_ == c.id) {
+      note("in", c.action, c.id, {{"duplicate", true}});  // its answer is on its way
+      return;
+    }
+    return refuse(c.id, call_error_code::generic_error,
+                  "CALL " + *cp_call_open_ + " of this charge point is still unanswered: OCPP-J allows one at a time",
+                  c.action);
+  }
+  if (registration_ == registration_status::rejected && c.action != boot_notification_req::action) {
+    return refuse(c.id, call_error_code::security_error,
+                  "the central system rejected this charge point: only BootNotification is answered", c.action);
+  }
   const auto invalid = [&](const frame_error& e) {
     refuse(c.id, e.code, e.description, c.action);
   };
@@ -88,7 +102,9 @@ void station::on_call(const call& c, std::int64_t now) {
     if (!req) {
       return invalid(req.err());
     }
-    return answer(c.id, to_json(boot_notification_conf{registration_status::accepted, now, heartbeat_interval_s_}),
+    const bool accepted = registration_ == registration_status::accepted;
+    return answer(c.id,
+                  to_json(boot_notification_conf{registration_, now, accepted ? heartbeat_interval_s_ : retry_interval_s}),
                   c.action);
   }
   if (c.action == heartbeat_req::action) {
@@ -114,6 +130,7 @@ void station::on_call(const call& c, std::int64_t now) {
       return invalid(req.err());
     }
     engine_.on_authorize_call(c.id, req->id_tag, now);
+    cp_call_open_ = c.id;  // until collect() finds its answer
     return;  // answered by the engine (collect), at once or once Central decided
   }
   if (c.action == start_transaction_req::action) {
@@ -122,6 +139,7 @@ void station::on_call(const call& c, std::int64_t now) {
       return invalid(req.err());
     }
     engine_.on_start_transaction(c.id, req->id_tag, req->meter_start, req->timestamp, now);
+    cp_call_open_ = c.id;
     return;  // answered by the engine (collect)
   }
   if (c.action == meter_values_req::action) {
@@ -145,6 +163,7 @@ void station::on_call(const call& c, std::int64_t now) {
       return invalid(req.err());
     }
     engine_.on_stop_transaction(c.id, req->transaction_id, req->meter_stop, req->timestamp, now);
+    cp_call_open_ = c.id;
     return;  // answered by the engine (collect)
   }
   for (const auto known : known_unhandled) {
@@ -187,6 +206,9 @@ void station::refuse(const std::string& id, call_error_code code, std::string de
 // waits for them), then our own CALLs, one at a time.
 void station::collect(std::int64_t now) {
   for (auto& a : engine_.take_answers()) {
+    if (cp_call_open_ == a.call_id) {
+      cp_call_open_.reset();
+    }
     answer(a.call_id, json::value(std::move(a.payload)), "CALLRESULT");
   }
   for (auto& r : engine_.take_requests()) {

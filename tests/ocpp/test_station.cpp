@@ -7,6 +7,7 @@
 #include "evnet/ocpp/admission.hpp"
 #include "evnet/ocpp/station.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -190,3 +191,51 @@ BOOST_AUTO_TEST_CASE(central_s_answer_admits_refuses_or_waits) {
   BOOST_TEST(oc::admission_for({{"ok", "yes"}}).reason == "refused by CENTRAL");
 }
 
+
+// One outstanding CALL per direction: while the charge point's Authorize
+// waits for Central, another CALL is refused and the same one again is not
+// answered twice.
+BOOST_AUTO_TEST_CASE(a_second_call_while_one_waits_for_central_is_refused) {
+  rig r;
+  r.send_silent(R"([2,"a1","Authorize",{"idTag":"D7"}])");
+  BOOST_TEST(r.out.empty());  // held: the gateway asks Central first
+  BOOST_REQUIRE(r.engine.take_charge_wanted() == std::optional<std::string>("D7"));
+  const auto second = r.send(R"([2,"h1","Heartbeat",{}])");
+  BOOST_TEST(error_code(second) == "GenericError");
+  BOOST_TEST(second[1].get<std::string>() == "h1");
+  r.send_silent(R"([2,"a1","Authorize",{"idTag":"D7"}])");  // the same CALL again
+  BOOST_TEST(r.out.empty());
+  // Central refuses: the held Authorize is answered, and CALLs flow again.
+  r.out.clear();
+  r.engine.on_charge_refused("driver D7 is not registered", r.now);
+  r.st.pump(r.now);
+  r.drain();
+  BOOST_REQUIRE(r.out.size() == 1u);
+  BOOST_TEST(r.out[0][1].get<std::string>() == "a1");
+  BOOST_TEST(r.out[0][2]["idTagInfo"]["status"].get<std::string>() == "Invalid");
+  BOOST_TEST(r.send(R"([2,"h2","Heartbeat",{}])")[0].get<int>() == 3);
+}
+
+// BootNotification says what the gateway knows of Central's decision.
+BOOST_AUTO_TEST_CASE(boot_is_pending_without_central_and_rejected_once_central_refused) {
+  rig r;
+  const std::string boot = R"([2,"b1","BootNotification",{"chargePointVendor":"evnet","chargePointModel":"sim"}])";
+  r.st.set_registration(oc::registration_status::pending);
+  auto b = r.send(boot);
+  BOOST_TEST(b[2]["status"].get<std::string>() == "Pending");
+  BOOST_TEST(b[2]["interval"].get<int>() == oc::station::retry_interval_s);
+  // Pending keeps the charge point's messages: they are still answered.
+  BOOST_TEST(r.send(R"([2,"h1","Heartbeat",{}])")[0].get<int>() == 3);
+  r.st.set_registration(oc::registration_status::rejected);
+  b = r.send(boot);
+  BOOST_TEST(b[2]["status"].get<std::string>() == "Rejected");
+  BOOST_TEST(b[2]["interval"].get<int>() == oc::station::retry_interval_s);
+  // Rejected: nothing but BootNotification is answered.
+  BOOST_TEST(error_code(r.send(R"([2,"h2","Heartbeat",{}])")) == "SecurityError");
+  BOOST_TEST(error_code(r.send(R"([2,"s1","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available"}])")) ==
+             "SecurityError");
+  r.st.set_registration(oc::registration_status::accepted);
+  b = r.send(boot);
+  BOOST_TEST(b[2]["status"].get<std::string>() == "Accepted");
+  BOOST_TEST(b[2]["interval"].get<int>() == 30);
+}

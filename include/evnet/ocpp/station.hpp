@@ -14,14 +14,28 @@
 //    defines that evnet does not handle (DataTransfer, firmware and
 //    diagnostics notifications) NotSupported; a payload that breaks the 1.6
 //    schema the code from_json gives.
-//  - Every CALL from the charge point is answered at once, in order.
+//  - Every CALL from the charge point is answered at once, in order, but
+//    Authorize and StartTransaction, which may wait for Central (a charge
+//    the charge point started itself). One outstanding CALL per direction:
+//    while one of the charge point's CALLs waits for its answer, another
+//    CALL gets GenericError (OCPP-J names no code for it; 2.0.1's
+//    RpcFrameworkError is this case) and the same uniqueId again is
+//    ignored (its answer is coming). The wait is at most the engine's
+//    held_timeout_ms, 20 s, below the usual CALL timeouts of charge points.
 //  - One outstanding CALL of ours at a time: the engine's requests wait in a
 //    queue; the next goes when the charge point answered the previous one,
 //    or after call_timeout_ms (then it counts as refused). An answer to a
 //    CALL we did not make (or no longer wait for) is reported and ignored.
-//  - BootNotification: Accepted with the heartbeat interval (the gateway
-//    admitted the connection only once Central accepted the charge point:
-//    registered, unrevoked, right password). Heartbeat: the current time.
+//  - BootNotification: what set_registration() says. Accepted (the
+//    default) with the heartbeat interval: the gateway admitted the
+//    connection only once Central accepted the charge point (registered,
+//    unrevoked, right password). Pending, with retry_interval_s, while the
+//    gateway cannot reach Central (the charge point's messages are still
+//    kept: records wait in the gateway's store). Rejected, with
+//    retry_interval_s, once Central refused the charge point on this
+//    connection (its password changed, its key revoked): every other CALL
+//    then gets SecurityError, as 1.6 forbids a rejected charge point to
+//    send anything but BootNotification. Heartbeat: the current time.
 //    Authorize and StartTransaction: the engine's (answered at once, or
 //    once Central decided on a charge the charge point started itself).
 //
@@ -29,6 +43,7 @@
 
 #include "evnet/domain/ocpp_engine.hpp"
 #include "evnet/json.hpp"
+#include "evnet/ocpp/messages.hpp"
 #include "evnet/ocpp/ocpp_j.hpp"
 
 #include <cstdint>
@@ -45,6 +60,9 @@ class station {
 public:
   static constexpr std::int64_t default_heartbeat_interval_s = 60;
   static constexpr std::int64_t call_timeout_ms = 30'000;
+  // The interval a Pending or Rejected BootNotification asks the charge
+  // point to wait before it boots again.
+  static constexpr std::int64_t retry_interval_s = 10;
 
   // `engine` must outlive the station.
   station(domain::ocpp_engine& engine, std::int64_t heartbeat_interval_s = default_heartbeat_interval_s);
@@ -63,6 +81,10 @@ public:
   // The connection is gone: a CALL of ours in flight is given up (counts as
   // refused); queued requests wait for the next connection.
   void on_disconnected(std::int64_t now);
+
+  // What BootNotification answers from now on (see above).
+  void set_registration(registration_status s) { registration_ = s; }
+  registration_status registration() const { return registration_; }
 
   std::vector<std::string> take_texts() { return std::exchange(texts_, {}); }
   // One line per message each way, for the view: {"dir","action","id",...}.
@@ -90,6 +112,8 @@ private:
   bool connected_ = false;
   std::deque<domain::ocpp_request> queue_;
   std::optional<outstanding> in_flight_;
+  std::optional<std::string> cp_call_open_;  // the charge point's CALL the engine has not answered yet
+  registration_status registration_ = registration_status::accepted;
   std::uint64_t next_id_ = 0;
   std::vector<std::string> texts_;
   std::vector<json::object> log_;
