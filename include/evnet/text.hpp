@@ -23,4 +23,10 @@ bool is_safe_id(std::string_view s, std::size_t max_size = 64);
 // its bytes in hex (at most the first 64 bytes, then "...").
 std::string printable_id(std::string_view s);
 
+// Free text a peer chose (an HTTP request target, say), kept readable:
+// printable ASCII stays as it is, but for '\\'; every other byte (control
+// characters, anything beyond ASCII, so invalid UTF-8 too) becomes \xNN.
+// At most the first `max_size` bytes are shown, then "...".
+std::string printable_text(std::string_view s, std::size_t max_size = 256);
+
 } // namespace evnet

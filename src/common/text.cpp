@@ -48,4 +48,23 @@ std::string printable_id(std::string_view s) {
   return out;
 }
 
+std::string printable_text(std::string_view s, std::size_t max_size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < max_size; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b >= 0x20 && b < 0x7f && b != '\\') {
+      out += static_cast<char>(b);
+    } else {
+      out += "\\x";
+      out += digits[b >> 4U];
+      out += digits[b & 0xfU];
+    }
+  }
+  if (s.size() > max_size) {
+    out += "...";
+  }
+  return out;
+}
+
 } // namespace evnet

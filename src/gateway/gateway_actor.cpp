@@ -1,6 +1,7 @@
 #include "gateway_actor.hpp"
 
 #include "evnet/domain/monitor_machine.hpp"
+#include "evnet/domain/rate_limit.hpp"
 #include "evnet/domain/ocpp_engine.hpp"
 #include "evnet/ocpp/admission.hpp"
 #include "evnet/ocpp/station.hpp"
@@ -109,6 +110,7 @@ struct session {
   std::uint64_t generation = 0;
   ocpp::conn_id conn = 0;
   bool engine_link_up = false;  // seen while a candidate too: told to the Engine when it goes live
+  bool rejected = false;        // Central refused the live session: its links are stopped
 
   ~session() {
     if (net) {
@@ -159,7 +161,8 @@ protected:
           handled();
         },
         [this](ws_refused_msg& m) {
-          emit("refused", {{"path", printable_id(m.refusal.path)},
+          audit_refusal(m.refusal);  // first: once the event is out, the row is there
+          emit("refused", {{"path", printable_text(m.refusal.path)},
                            {"remote", m.refusal.remote},
                            {"status", m.refusal.http_status},
                            {"reason", m.refusal.reason}});
@@ -199,6 +202,8 @@ protected:
 
   void on_tick(std::int64_t now) override {
     announce();
+    audit_limit_.prune(now);
+    std::erase_if(decided_, [now](const auto& kv) { return now - kv.second.at_ms > 60'000; });
     for (auto& [id, cp] : cps_) {
       for (auto* s : {cp.live.get(), cp.candidate.get()}) {
         if (s != nullptr) {
@@ -242,6 +247,7 @@ private:
   void on_upgrade(ocpp::upgrade_request req) {
     const auto& id = req.charge_point_id;
     const auto refuse = [&](const std::string& why) {
+      decided(req.conn, id, why);
       ws_.admit(req.conn, false);
       emit("refused", {{"cp", printable_id(id)}, {"remote", req.remote}, {"status", 401}, {"reason", why}});
     };
@@ -264,6 +270,7 @@ private:
     }
     auto& cp = charge_point_of(id);
     if (cp.candidate) {
+      decided(cp.candidate->conn, id, "superseded by a newer attempt of the same charge point");
       ws_.admit(cp.candidate->conn, false);  // an older attempt still waiting: the newer one asks
       cp.candidate.reset();
     }
@@ -303,6 +310,7 @@ private:
           cp.engine->on_central_connected(now());
         }
         cp.engine->on_connected(now());
+        cp.station->set_registration(ocpp::registration_status::accepted);  // admitted: Central accepted it
         cp.station->on_connected(now());
         emit("connected", {{"cp", id}, {"conn", conn}});
         flush(id, cp);
@@ -384,6 +392,9 @@ private:
         s->monitor->on_central_connected(now_ms);
       } else if (down) {
         s->monitor->on_central_disconnected(now_ms);
+        if (s == cp->live.get() && !s->rejected) {
+          cp->station->set_registration(ocpp::registration_status::pending);  // until Central answers again
+        }
       }
     } else if (m.ev.link == s->engine_link) {
       s->engine_link_up = up || (!down && s->engine_link_up);
@@ -446,7 +457,9 @@ private:
           }
         }
         for (auto& n : l.monitor->out().take_notices()) {
-          if (n.name == "local_charge") {
+          if (n.name == "auth") {
+            live_auth(id, cp, n.fields);
+          } else if (n.name == "local_charge") {
             const auto ok = n.fields.find("ok");
             if (ok != n.fields.end() && ok->second.is_boolean() && !ok->second.get<bool>()) {
               const auto r = n.fields.find("reason");
@@ -512,6 +525,30 @@ private:
     return m;
   }
 
+  // The live session's Monitor authenticated again after an outage (Central
+  // restarted, the link was cut): Central's answer is what the charge
+  // point's BootNotification gets from now on. Refused (its password
+  // changed, it was removed): Rejected, and the session's links stop, since
+  // the password a connection presented cannot change; the charge point
+  // must connect again with the right one.
+  void live_auth(const std::string& id, charge_point& cp, const json::object& fields) {
+    const auto verdict = ocpp::admission_for(fields);
+    switch (verdict.what) {
+      case ocpp::admission::admit:
+        cp.station->set_registration(ocpp::registration_status::accepted);
+        return;
+      case ocpp::admission::wait:
+        cp.station->set_registration(ocpp::registration_status::pending);
+        return;
+      case ocpp::admission::refuse:
+        break;
+    }
+    cp.station->set_registration(ocpp::registration_status::rejected);
+    cp.live->rejected = true;
+    cp.live->net->stop();
+    emit("rejected", {{"cp", id}, {"conn", cp.live->conn}, {"reason", verdict.reason}});
+  }
+
   // The candidate Monitor's `auth` notice is Central's answer to its
   // cp_auth: ocpp::admission_for says what it means for the waiting
   // upgrade. True when the candidate is gone.
@@ -533,11 +570,51 @@ private:
       case ocpp::admission::refuse:
         break;
     }
+    decided(cp.candidate->conn, id, "refused by CENTRAL: " + verdict.reason);
     ws_.admit(cp.candidate->conn, false);
     emit("refused", {{"cp", id}, {"status", 401}, {"reason", verdict.reason}});
     cp.candidate.reset();
     return true;
   }
+
+  // ---- the audit of refused upgrades ----------------------------------------------------
+
+  // This actor refused `conn` (401): its words go in the audit row that the
+  // server's on_refused for that connection brings.
+  void decided(ocpp::conn_id conn, const std::string& cp_id, std::string why) {
+    decided_[conn] = refusal_reason{cp_id, std::move(why), now()};
+  }
+
+  // Every refused upgrade is audited in the gateway's store (Central audits
+  // only those it decided): at most one row a second per address, status
+  // and reason, the next row saying how many it stands for, so that a
+  // flood of bad upgrades is not a flood of fsyncs.
+  void audit_refusal(const ocpp::ws_refusal& r) {
+    store::upgrade_refusal row{now(), {}, r.remote, r.path, r.http_status, r.reason, 0};
+    if (const auto it = decided_.find(r.conn); r.conn != 0 && it != decided_.end()) {
+      row.cp_id = it->second.cp_id;
+      row.reason = it->second.why;
+      decided_.erase(it);
+    } else if (r.path.starts_with("/ocpp/")) {
+      row.cp_id = r.path.substr(6);
+    }
+    const auto held = audit_limit_.admit(row.remote + "|" + std::to_string(row.http_status) + "|" + row.reason, row.time_ms);
+    if (!held) {
+      return;
+    }
+    row.suppressed = *held;
+    if (auto st = store_->audit_refusal(row); !st) {
+      emit("error", {{"code", st.err().code}, {"message", st.err().message}});
+    }
+  }
+
+  struct refusal_reason {
+    std::string cp_id;
+    std::string why;
+    std::int64_t at_ms = 0;
+  };
+  std::map<ocpp::conn_id, refusal_reason> decided_;  // forgotten after 60 s if the server never reports it
+  domain::once_per audit_limit_{1000};
 
   gateway_settings settings_;
   ocpp::ws_server& ws_;

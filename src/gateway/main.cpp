@@ -6,6 +6,7 @@
 #include "evnet/runtime/app_shell.hpp"
 #include "evnet/runtime/cli.hpp"
 #include "evnet/runtime/trust.hpp"
+#include "evnet/store/audit_log.hpp"
 #include "evnet/ui/panels.hpp"
 
 #include <cstdio>
@@ -16,6 +17,7 @@ constexpr const char* usage =
     "usage: EV_OCPP <central_host> <central_port> [--listen PORT] [--bind HOST] [--db FILE]\n"
     "               [--tls-cert FILE --tls-key FILE] [--heartbeat S] [--keys DIR] [--insecure]\n"
     "               [--headless] [--log FILE]\n"
+    "       EV_OCPP --audit [--db FILE] [--since TIME]\n"
     "\n"
     "  An OCPP 1.6-J gateway: real charge points (and OCPP simulators) connect to\n"
     "  ws://HOST:PORT/ocpp/<chargePointId> (subprotocol ocpp1.6, HTTP Basic: the id and\n"
@@ -32,19 +34,44 @@ constexpr const char* usage =
     "  --heartbeat S   the heartbeat interval given to charge points (default 60)\n"
     "  --headless      no screen: JSON events on stdout, commands on stdin (list, quit)\n"
     "  --log FILE      log file (default: stderr when headless, var/ocpp-gateway.log otherwise)\n"
+    "  --audit         print the WebSocket upgrades the gateway refused, as JSON lines, and exit\n"
+    "  --since TIME    with --audit: entries from TIME on (Unix seconds, 2026-11-27 or\n"
+    "                  2026-11-27T13:05:00Z, UTC)\n"
     EVNET_TRUST_USAGE;
+
+int print_audit(const evnet::runtime::arguments& args) {
+  using namespace evnet;
+  if (!args.positional.empty()) {
+    runtime::exit_usage(usage, "--audit takes no <central_host> <central_port>");
+  }
+  std::int64_t since_ms = 0;
+  if (auto since = args.get("since")) {
+    auto parsed = store::parse_since(*since);
+    if (!parsed) {
+      runtime::exit_usage(usage, parsed.err().message);
+    }
+    since_ms = *parsed;
+  }
+  return store::print_refusals(args.get("db").value_or("var/ocpp-gateway.db"), since_ms, stdout);
+}
 
 } // namespace
 
 int main(int argc, char** argv) {
   using namespace evnet;
-  auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure"},
-                                      {"listen", "bind", "db", "tls-cert", "tls-key", "heartbeat", "log", "keys"});
+  auto args = runtime::parse_arguments(argc, argv, {"headless", "help", "insecure", "audit"},
+                                      {"listen", "bind", "db", "tls-cert", "tls-key", "heartbeat", "log", "keys", "since"});
   if (!args) {
     runtime::exit_usage(usage, args.err().message);
   }
   if (args->has("help")) {
     runtime::exit_usage(usage);
+  }
+  if (args->has("audit")) {
+    return print_audit(*args);
+  }
+  if (args->has("since")) {
+    runtime::exit_usage(usage, "--since goes with --audit");
   }
   if (args->positional.size() != 2) {
     runtime::exit_usage(usage, "expected two arguments: <central_host> <central_port>");

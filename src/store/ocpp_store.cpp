@@ -3,6 +3,12 @@
 #include "charge_rows.hpp"
 #include "sqlite.hpp"
 
+#include "evnet/json.hpp"
+#include "evnet/store/audit_log.hpp"
+#include "evnet/text.hpp"
+
+#include <filesystem>
+#include <system_error>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,7 +63,20 @@ CREATE TABLE IF NOT EXISTS ocpp_transactions (
   UNIQUE (cp_id, charge_id)
 );
 CREATE INDEX IF NOT EXISTS ocpp_transactions_by_cp ON ocpp_transactions (cp_id, closed);
+CREATE TABLE IF NOT EXISTS ocpp_refusals (
+  time_ms     INTEGER NOT NULL,
+  cp_id       TEXT NOT NULL,
+  remote      TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  reason      TEXT NOT NULL,
+  suppressed  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ocpp_refusals_by_time ON ocpp_refusals (time_ms);
 )sql";
+
+// Peer bytes are kept, but not without bound.
+std::string capped(const std::string& s) { return s.size() <= 256 ? s : s.substr(0, 256); }
 
 constexpr const char* transaction_columns =
     "id, cp_id, charge_id, driver_id, price, meter_start_wh, started_ms, duration_s, closed";
@@ -135,6 +154,54 @@ result<std::unique_ptr<ocpp_store>> ocpp_store::open(const std::string& path) {
   }
   auto p = std::make_shared<impl>(impl{std::move(db).value()});
   return std::unique_ptr<ocpp_store>(new ocpp_store(std::move(p)));
+}
+
+status ocpp_store::audit_refusal(const upgrade_refusal& r) {
+  auto s = impl_->db.prepare(
+      "INSERT INTO ocpp_refusals (time_ms, cp_id, remote, path, http_status, reason, suppressed) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      "audit a refused upgrade");
+  if (!s) {
+    return s.err();
+  }
+  return s->bind(1, r.time_ms)
+      .bind(2, capped(r.cp_id))
+      .bind(3, capped(r.remote))
+      .bind(4, capped(r.path))
+      .bind(5, static_cast<std::int64_t>(r.http_status))
+      .bind(6, capped(r.reason))
+      .bind(7, static_cast<std::int64_t>(r.suppressed))
+      .run();
+}
+
+result<std::vector<upgrade_refusal>> ocpp_store::refusals(std::int64_t since_ms) {
+  auto s = impl_->db.prepare(
+      "SELECT time_ms, cp_id, remote, path, http_status, reason, suppressed FROM ocpp_refusals "
+      "WHERE time_ms >= ?1 ORDER BY time_ms, rowid",
+      "read the refused upgrades");
+  if (!s) {
+    return s.err();
+  }
+  s->bind(1, since_ms);
+  std::vector<upgrade_refusal> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) {
+      return row.err();
+    }
+    if (!*row) {
+      return out;
+    }
+    upgrade_refusal r;
+    r.time_ms = s->integer(0);
+    r.cp_id = s->text(1);
+    r.remote = s->text(2);
+    r.path = s->text(3);
+    r.http_status = static_cast<int>(s->integer(4));
+    r.reason = s->text(5);
+    r.suppressed = static_cast<std::uint64_t>(s->integer(6));
+    out.push_back(std::move(r));
+  }
 }
 
 std::unique_ptr<domain::ocpp_ledger> ocpp_store::ledger_for(const std::string& cp_id) {
@@ -327,6 +394,41 @@ status ocpp_store::cp_ledger::close_transaction(std::int64_t id) {
     return s.err();
   }
   return s->bind(1, id).bind(2, cp_).run();
+}
+
+int print_refusals(const std::string& db_path, std::int64_t since_ms, std::FILE* out) {
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    std::fprintf(stderr, "audit: no store at %s (see --db)\n", db_path.c_str());
+    return 1;
+  }
+  auto db = ocpp_store::open(db_path);
+  if (!db) {
+    std::fprintf(stderr, "audit: %s\n", db.err().message.c_str());
+    return 1;
+  }
+  auto rows = (*db)->refusals(since_ms);
+  if (!rows) {
+    std::fprintf(stderr, "audit: %s\n", rows.err().message.c_str());
+    return 1;
+  }
+  for (const auto& r : *rows) {
+    const json::object o{{"time", iso_utc_ms(r.time_ms)},
+                         {"time_ms", r.time_ms},
+                         {"cp", r.cp_id.empty() ? std::string() : printable_id(r.cp_id)},
+                         {"remote", printable_text(r.remote)},
+                         {"path", printable_text(r.path)},
+                         {"status", r.http_status},
+                         {"reason", printable_text(r.reason)},
+                         {"suppressed", r.suppressed}};
+    const auto line = json::dump(json::value(o));
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+  if (std::fflush(out) != 0) {
+    std::fprintf(stderr, "audit: cannot write the output\n");
+    return 1;
+  }
+  return 0;
 }
 
 } // namespace evnet::store

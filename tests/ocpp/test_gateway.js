@@ -327,6 +327,27 @@ async function main() {
         const gr2 = await gateway.waitFor((e) => e.event === 'refused' && e.cp === 'NOSUCHCP',
             'the gateway\'s "refused" for NOSUCHCP', gwFrom2);
         assertEq(gr2.status, 401, 'the gateway\'s refused status for NOSUCHCP');
+        // Refusals the gateway decides alone never reach Central: the gateway audits
+        // every refused upgrade in its own store (EV_OCPP --audit).
+        const gwFrom3 = gateway.mark();
+        const pr = await bad.cmd({ cmd: 'probe', path: '/not-ocpp/OC1' }, (e) => e.event === 'probe_result',
+            'a probe on a wrong path');
+        assertEq(pr.status, 404, 'the HTTP status for a wrong path');
+        await gateway.waitFor((e) => e.event === 'refused' && e.status === 404 && e.path !== undefined,
+            'the gateway\'s "refused" for the wrong path', gwFrom3);
+        await gateway.waitFor((e) => e.event === 'refused' && e.status === 401 && e.path === '/ocpp/NOSUCHCP',
+            'the server\'s "refused" for NOSUCHCP', gwFrom2);
+        const gwAudit = execFileSync(BIN.gateway, ['--audit', '--db', 'gw.db'], { cwd: tmp, encoding: 'utf8' })
+            .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+        const rowFor = (pred, what) => {
+            const row = gwAudit.find(pred);
+            assert(row, `the gateway's audit has no row for ${what}: ${JSON.stringify(gwAudit)}`);
+            return row;
+        };
+        rowFor((a) => a.cp === 'NOSUCHCP' && a.status === 401 && /no key for CP NOSUCHCP/.test(a.reason), 'NOSUCHCP (no key)');
+        rowFor((a) => a.cp === CP_ID && a.status === 401 && /refused by CENTRAL/.test(a.reason), 'OC1\'s wrong password');
+        rowFor((a) => a.status === 404 && a.path === '/not-ocpp/OC1', 'the wrong path');
+        assert(!JSON.stringify(gwAudit).includes('not-the-password'), 'a password in the gateway\'s audit');
         bad.send({ cmd: 'quit' });
         await bad.waitFor((e) => e.event === 'bye', 'the refused charge point quits');
     });
@@ -654,8 +675,61 @@ async function main() {
         await tls.waitFor((e) => e.event === 'bye', 'the TLS charge point quits').catch(() => {});
     });
 
+    // ---- 12: Central refuses a charge point already connected
+    await check(12, 'BootNotification Rejected once Central refuses a connected charge point (its password changed while Central was down), SecurityError for other CALLs, Central shows it DISCONNECTED; the new password -> Accepted', async () => {
+        const NEW_PASSWORD = 'oc1-changed-password-42';
+        const cp12 = new ChargePoint('cp12', wsUrl, ['--password', CP_PASSWORD]);
+        await cp12.waitFor((e) => e.event === 'ready', 'the charge point harness ready');
+        const upFrom = central.mark();
+        let r = await cp12.connect();
+        assertEq(r.event, 'open', `the connect with the password (${JSON.stringify(r)})`);
+        let boot = await cp12.call('BootNotification', { chargePointVendor: 'evnet-test', chargePointModel: 'node' });
+        assertEq(boot.status, 'Accepted', 'BootNotification status before the change');
+        await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE', upFrom);
+        // Central goes down; the operator sets a new password; Central comes back on the same ports.
+        central.send('quit');
+        await new Promise((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error('Central did not exit within 10 s of "quit"')), 10000);
+            const poll = () => (central.exited ? (clearTimeout(t), resolve()) : setTimeout(poll, 50));
+            poll();
+        });
+        execFileSync(BIN.keys, ['ocpp-password', CP_ID, '--keys', 'keys', '--db', 'central.db'],
+            { cwd: tmp, input: NEW_PASSWORD + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
+        const gwFrom = gateway.mark();
+        const restartedAt = Date.now() - 1000;
+        central = new Proc('central_again', BIN.central, [String(centralPort), '--config', 'db.json',
+            '--db', 'central.db', '--keys', 'keys', '--headless']);
+        await central.waitFor((e) => e.event === 'started', 'Central\'s "started" again');
+        // The gateway's Monitor authenticates again with the password the connection presented: refused.
+        const rej = await gateway.waitFor((e) => e.event === 'rejected' && e.cp === CP_ID,
+            'the gateway\'s "rejected" for OC1', gwFrom);
+        assert(typeof rej.reason === 'string' && rej.reason.length > 0, `a reason for the rejection: ${JSON.stringify(rej)}`);
+        boot = await cp12.call('BootNotification', { chargePointVendor: 'evnet-test', chargePointModel: 'node' });
+        assertEq(boot.status, 'Rejected', 'BootNotification status once Central refused the charge point');
+        assertEq(boot.interval, 10, 'BootNotification retry interval when Rejected');
+        const hb = await cp12.cmd({ cmd: 'call', action: 'Heartbeat', payload: {} },
+            (e) => e.event === 'result' || e.event === 'call_error', 'the answer to a Heartbeat while Rejected');
+        assertEq([hb.event, hb.code], ['call_error', 'SecurityError'], 'a Heartbeat while Rejected');
+        assert(central.find(centralState('ACTIVE')) < 0, 'Central never shows the refused charge point ACTIVE');
+        const audit = execFileSync(BIN.central, ['--audit', '--db', 'central.db'], { cwd: tmp, encoding: 'utf8' })
+            .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+        const refusedAt = audit.filter((a) => a.outcome === 'refused: wrong OCPP password' &&
+            JSON.stringify(a.params || {}).includes(`cp:${CP_ID}`) && a.time_ms >= restartedAt);
+        assert(refusedAt.length >= 1, `Central's audit has no refusal of OC1's old password after the restart: ${JSON.stringify(audit.slice(-3))}`);
+        // Connecting again with the new password: Accepted.
+        await cp12.cmd({ cmd: 'close' }, (e) => e.event === 'close' || e.event === 'not_connected', 'the charge point closes');
+        const again = central.mark();
+        r = await cp12.connect({ password: NEW_PASSWORD });
+        assertEq(r.event, 'open', `the connect with the new password (${JSON.stringify(r)})`);
+        boot = await cp12.call('BootNotification', { chargePointVendor: 'evnet-test', chargePointModel: 'node' });
+        assertEq(boot.status, 'Accepted', 'BootNotification status with the new password');
+        await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE with the new password', again);
+        cp12.send({ cmd: 'quit' });
+        await cp12.waitFor((e) => e.event === 'bye', 'the charge point quits').catch(() => {});
+    });
+
     log(`# ${passed} passed, ${failed} failed`);
-    return failed === 0 && passed === 11 ? 0 : 1;  // every check above ran
+    return failed === 0 && passed === 12 ? 0 : 1;  // every check above ran
 }
 
 main().then((code) => finish(code), (e) => {

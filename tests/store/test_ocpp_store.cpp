@@ -704,3 +704,43 @@ BOOST_AUTO_TEST_CASE(two_charge_points_on_one_file_keep_apart) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- the audit of refused upgrades --------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(refusals, fixture)
+
+BOOST_AUTO_TEST_CASE(refused_upgrades_are_kept_in_order_across_a_reopen_and_capped) {
+  {
+    auto s = open();
+    BOOST_TEST(s->audit_refusal({t0 + 2, "NOSUCHCP", "10.0.0.7", "/ocpp/NOSUCHCP", 401,
+                                 "the gateway holds no key for CP NOSUCHCP", 0})
+                   .ok());
+    BOOST_TEST(s->audit_refusal({t0 + 1, "", "10.0.0.8", "/nowhere", 404, "not /ocpp/<id>", 3}).ok());
+    BOOST_TEST(s->audit_refusal({t0 + 3, "OC1", "10.0.0.9", "/ocpp/OC1", 400, "no ocpp1.6 subprotocol", 0}).ok());
+    BOOST_TEST(s->audit_refusal({t0 + 4, "OC1", "10.0.0.9", std::string(1000, 'x'), 401, "wrong", 0}).ok());
+  }
+  auto s = open();  // durable: another connection, after a reopen
+  auto all = s->refusals();
+  BOOST_REQUIRE(all.ok());
+  BOOST_REQUIRE(all->size() == 4u);
+  BOOST_TEST((*all)[0].http_status == 404);  // oldest first
+  BOOST_TEST((*all)[0].suppressed == 3u);
+  BOOST_TEST((*all)[1].cp_id == "NOSUCHCP");
+  BOOST_TEST((*all)[1].remote == "10.0.0.7");
+  BOOST_TEST((*all)[1].reason == "the gateway holds no key for CP NOSUCHCP");
+  BOOST_TEST((*all)[3].path.size() == 256u);  // peer bytes, but not without bound
+  auto later = s->refusals(t0 + 3);
+  BOOST_REQUIRE(later.ok());
+  BOOST_TEST(later->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_file_is_an_error_value) {
+  auto s = open();
+  behind_its_back("DROP TABLE ocpp_refusals;");
+  const auto st = s->audit_refusal({t0, "OC1", "10.0.0.9", "/ocpp/OC1", 401, "wrong", 0});
+  BOOST_TEST(!st.ok());
+  BOOST_TEST((st.err().code == evnet::errc::store));
+  BOOST_TEST(!s->refusals().ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
