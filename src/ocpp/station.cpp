@@ -50,6 +50,10 @@ void station::on_text(std::string_view text, std::int64_t now) {
 }
 
 void station::on_tick(std::int64_t now) {
+  if (cp_call_open_ && now - cp_call_since_ms_ >= call_timeout_ms) {
+    note("timeout", "", *cp_call_open_, {{"unanswered", true}});
+    cp_call_open_.reset();
+  }
   if (in_flight_ && now >= in_flight_->deadline_ms) {
     const auto gone = *in_flight_;
     in_flight_.reset();
@@ -131,6 +135,7 @@ void station::on_call(const call& c, std::int64_t now) {
     }
     engine_.on_authorize_call(c.id, req->id_tag, now);
     cp_call_open_ = c.id;  // until collect() finds its answer
+    cp_call_since_ms_ = now;
     return;  // answered by the engine (collect), at once or once Central decided
   }
   if (c.action == start_transaction_req::action) {
@@ -140,6 +145,7 @@ void station::on_call(const call& c, std::int64_t now) {
     }
     engine_.on_start_transaction(c.id, req->id_tag, req->meter_start, req->timestamp, now);
     cp_call_open_ = c.id;
+    cp_call_since_ms_ = now;
     return;  // answered by the engine (collect)
   }
   if (c.action == meter_values_req::action) {
@@ -164,6 +170,7 @@ void station::on_call(const call& c, std::int64_t now) {
     }
     engine_.on_stop_transaction(c.id, req->transaction_id, req->meter_stop, req->timestamp, now);
     cp_call_open_ = c.id;
+    cp_call_since_ms_ = now;
     return;  // answered by the engine (collect)
   }
   for (const auto known : known_unhandled) {

@@ -216,6 +216,23 @@ BOOST_AUTO_TEST_CASE(a_second_call_while_one_waits_for_central_is_refused) {
   BOOST_TEST(r.send(R"([2,"h2","Heartbeat",{}])")[0].get<int>() == 3);
 }
 
+// A CALL of the charge point that nothing answers (a store that fails under
+// a StopTransaction, say) does not block it for ever: after call_timeout_ms
+// it counts as given up, as the charge point's own timeout says.
+BOOST_AUTO_TEST_CASE(an_unanswered_call_of_the_charge_point_is_given_up_after_the_call_timeout) {
+  rig r;
+  r.send_silent(R"([2,"a1","Authorize",{"idTag":"D7"}])");
+  BOOST_REQUIRE(r.out.empty());
+  r.now += oc::station::call_timeout_ms - 1;
+  r.st.on_tick(r.now);
+  r.drain();
+  BOOST_TEST(error_code(r.send(R"([2,"h1","Heartbeat",{}])")) == "GenericError");
+  r.now += 1;
+  r.st.on_tick(r.now);
+  r.drain();
+  BOOST_TEST(r.send(R"([2,"h2","Heartbeat",{}])")[0].get<int>() == 3);
+}
+
 // BootNotification says what the gateway knows of Central's decision.
 BOOST_AUTO_TEST_CASE(boot_is_pending_without_central_and_rejected_once_central_refused) {
   rig r;

@@ -21,7 +21,9 @@
 //    CALL gets GenericError (OCPP-J names no code for it; 2.0.1's
 //    RpcFrameworkError is this case) and the same uniqueId again is
 //    ignored (its answer is coming). The wait is at most the engine's
-//    held_timeout_ms, 20 s, below the usual CALL timeouts of charge points.
+//    held_timeout_ms, 20 s, below the usual CALL timeouts of charge points;
+//    one still unanswered after call_timeout_ms counts as given up by the
+//    charge point (OCPP-J lets it send again after its own timeout).
 //  - One outstanding CALL of ours at a time: the engine's requests wait in a
 //    queue; the next goes when the charge point answered the previous one,
 //    or after call_timeout_ms (then it counts as refused). An answer to a
@@ -113,6 +115,7 @@ private:
   std::deque<domain::ocpp_request> queue_;
   std::optional<outstanding> in_flight_;
   std::optional<std::string> cp_call_open_;  // the charge point's CALL the engine has not answered yet
+  std::int64_t cp_call_since_ms_ = 0;
   registration_status registration_ = registration_status::accepted;
   std::uint64_t next_id_ = 0;
   std::vector<std::string> texts_;
