@@ -7,7 +7,8 @@
 //
 //   node tools/ocpp/sim_charge_point.js --url ws://127.0.0.1:9000/ocpp --id OC1 --password P
 //
-// Behaviour: BootNotification, then Heartbeat at the interval it is given
+// Behaviour: BootNotification (again at the interval it is given, until
+// Accepted), then Heartbeat at the interval it is given
 // and StatusNotification Available. RemoteStartTransaction is accepted and
 // followed by StartTransaction (meterStart = its meter), status Charging and
 // MeterValues every second at 1 kWh per second (the simulated Engines'
@@ -103,8 +104,16 @@ client.handle('ChangeAvailability', ({ params }) => {
 client.on('open', async () => {
     say('open');
     try {
-        const boot = await client.call('BootNotification', { chargePointVendor: 'evnet', chargePointModel: 'sim' });
-        say('boot', { status: boot.status, interval: boot.interval });
+        // Pending or Rejected: nothing but BootNotification again, after the
+        // interval it was given (OCPP 1.6, 4.2).
+        let boot;
+        for (;;) {
+            boot = await client.call('BootNotification', { chargePointVendor: 'evnet', chargePointModel: 'sim' });
+            say('boot', { status: boot.status, interval: boot.interval });
+            if (boot.status === 'Accepted' || client.state !== RPCClient.OPEN) break;
+            await new Promise((resolve) => setTimeout(resolve, Math.max(1, boot.interval) * 1000));
+        }
+        if (boot.status !== 'Accepted') return;
         clearInterval(heartbeat);
         heartbeat = setInterval(() => client.call('Heartbeat', {}).catch(() => {}), Math.max(1, boot.interval) * 1000);
         await status(tx ? 'Charging' : 'Available');
