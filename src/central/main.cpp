@@ -48,18 +48,11 @@ int fail(const std::string& text) {
 // EV_Central --audit: the audit trail, read-only, then exit.
 int print_audit(const evnet::runtime::arguments& args) {
   using namespace evnet;
-  if (!args.positional.empty()) {
-    runtime::exit_usage(usage, "--audit takes no <port>");
+  const auto since_ms = store::audit_since(args.positional.size(), args.get("since"));
+  if (!since_ms) {
+    runtime::exit_usage(usage, since_ms.err().message);
   }
-  std::int64_t since_ms = 0;
-  if (auto since = args.get("since")) {
-    auto parsed = store::parse_since(*since);
-    if (!parsed) {
-      runtime::exit_usage(usage, parsed.err().message);
-    }
-    since_ms = *parsed;
-  }
-  return store::print_audit(args.get("db").value_or("var/central.db"), since_ms, stdout);
+  return store::print_audit(args.get("db").value_or("var/central.db"), *since_ms, stdout);
 }
 
 } // namespace

@@ -38,6 +38,13 @@ error bad_since(std::string_view text) {
 
 } // namespace
 
+result<std::int64_t> audit_since(std::size_t positional_count, const std::optional<std::string>& since) {
+  if (positional_count != 0) {
+    return error{errc::usage, "--audit takes no other argument"};
+  }
+  return since ? parse_since(*since) : result<std::int64_t>(std::int64_t{0});
+}
+
 result<std::int64_t> parse_since(std::string_view text) {
   if (text.empty()) {
     return bad_since(text);

@@ -28,6 +28,7 @@ std::string program_path(const std::string& name) {
                                                                          {"EV_CP_E", "src/engine"},
                                                                          {"EV_CP_M", "src/monitor"},
                                                                          {"EV_Driver", "src/driver"},
+                                                                         {"EV_OCPP", "src/gateway"},
                                                                          {"evnet_keys", "tools"}};
   for (const auto& [prog, dir] : dirs) {
     if (prog == name) {

@@ -59,7 +59,7 @@ bool wrote(process& p, const std::string& text, std::chrono::milliseconds timeou
 } // namespace
 
 BOOST_AUTO_TEST_CASE(help_prints_usage_and_exits_zero) {
-  for (const auto* prog : {"EV_Central", "EV_CP_E", "EV_CP_M", "EV_Driver"}) {
+  for (const auto* prog : {"EV_Central", "EV_CP_E", "EV_CP_M", "EV_Driver", "EV_OCPP"}) {
     auto r = run_to_end({program_path(prog), "--help"});
     BOOST_TEST(r.exit_code == 0, prog);
     BOOST_TEST(r.out.find("usage: " + std::string(prog)) != std::string::npos, prog);
@@ -77,6 +77,12 @@ BOOST_AUTO_TEST_CASE(wrong_arguments_print_usage_and_exit_two) {
       {program_path("EV_CP_M"), "127.0.0.1", "6000", "127.0.0.1", "7000", "bad id"},
       {program_path("EV_Driver"), "127.0.0.1", "7000"},
       {program_path("EV_Driver"), "127.0.0.1", "7000", "D1", "--duration", "-3"},
+      {program_path("EV_OCPP")},
+      {program_path("EV_OCPP"), "127.0.0.1"},
+      {program_path("EV_OCPP"), "127.0.0.1", "7000", "--listen", "99999"},
+      {program_path("EV_OCPP"), "127.0.0.1", "7000", "--heartbeat", "0"},
+      {program_path("EV_OCPP"), "127.0.0.1", "7000", "--tls-cert", "cert.pem"},
+      {program_path("EV_OCPP"), "127.0.0.1", "7000", "--bogus"},
   };
   for (auto& argv : cases) {
     auto r = run_to_end(argv);
@@ -226,6 +232,24 @@ BOOST_AUTO_TEST_CASE(audit_on_a_new_or_empty_store_prints_no_peer_event_and_exit
            {program_path("EV_Central"), "--audit", "7000", "--db", dir.file("new.db")},
            {program_path("EV_Central"), "--audit", "--db", dir.file("new.db"), "--since", "yesterday-ish"},
            {program_path("EV_Central"), "7000", "--since", "2026-11-27"},
+       }) {
+    auto r = run_to_end(argv);
+    BOOST_TEST(r.exit_code == 2, argv.back());
+    BOOST_TEST(r.err.find("usage:") != std::string::npos, r.err);
+  }
+}
+
+// EV_OCPP --audit: the upgrades the gateway refused, from its own store.
+BOOST_AUTO_TEST_CASE(gateway_audit_reads_its_store_and_refuses_bad_arguments) {
+  temp_dir dir;
+  auto missing = run_to_end({program_path("EV_OCPP"), "--audit", "--db", dir.file("missing.db")});
+  BOOST_TEST(missing.exit_code == 1, missing.err);
+  BOOST_TEST(missing.err.find(dir.file("missing.db")) != std::string::npos, missing.err);
+  BOOST_TEST(!std::filesystem::exists(dir.file("missing.db")));
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {program_path("EV_OCPP"), "--audit", "127.0.0.1", "7000", "--db", dir.file("gw.db")},
+           {program_path("EV_OCPP"), "--audit", "--db", dir.file("gw.db"), "--since", "yesterday-ish"},
+           {program_path("EV_OCPP"), "127.0.0.1", "7000", "--since", "2026-11-27"},
        }) {
     auto r = run_to_end(argv);
     BOOST_TEST(r.exit_code == 2, argv.back());

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,11 @@ namespace evnet::store {
 // Anything else (or an impossible date such as 2026-02-30) is errc::usage,
 // with a message that lists the accepted forms.
 result<std::int64_t> parse_since(std::string_view text);
+
+// The arguments of an `--audit` run (EV_Central's, EV_OCPP's): no
+// positional argument, and --since, when given, a time parse_since takes.
+// Returns since_ms (0 without --since), or errc::usage.
+result<std::int64_t> audit_since(std::size_t positional_count, const std::optional<std::string>& since);
 
 // 1795784700123 -> "2026-11-27T13:05:00.123Z".
 std::string iso_utc_ms(std::int64_t time_ms);
