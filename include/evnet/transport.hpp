@@ -73,7 +73,9 @@
 //
 // Trust (CURVE, when options::curve is set): every link is encrypted and
 // authenticated. DEALER and SUB links are CURVE clients that must be given
-// their server's public key. ROUTER and PUB links are CURVE servers; a ZAP
+// their server's public key; a DEALER may bring a key pair of its own (a
+// gateway speaks for each of its charge points under that CP's key),
+// otherwise it uses the process's. ROUTER and PUB links are CURVE servers; a ZAP
 // handler inside this thread (bound before the first server socket, so no
 // handshake ever slips past it) admits exactly the keys of the key ring and
 // stamps each connection with the key's identity ("cp:ALC1"), which arrives
@@ -90,10 +92,19 @@
 // second per link as `send_failed`); rejected frames are reported at most
 // once a second per peer, with a count.
 //
+// Links opened at run time: open_dealer() adds a DEALER link to a running
+// transport and close_link() removes it, so one transport (one context, one
+// thread) can serve thousands of client links that come and go, e.g. one per
+// charge point behind a gateway. Such a link behaves exactly like one from
+// add_dealer(); link ids are never reused, so a stale id never reaches a
+// newer link.
+//
 // Thread-safety: send(), publish(), reconnect(), subscribe(), revoke(),
-// stats() and stop() are safe from any thread. add_*() and start() are called once, from
-// one thread, before traffic. Sink callbacks run on the transport thread and
-// must not block.
+// open_dealer(), close_link(), stats() and stop() are safe from any thread
+// (open_dealer() and close_link() once start() has returned). add_*() and
+// start() are called once, from one thread, before traffic. Sink callbacks
+// run on the transport thread and must not block; they may call the
+// thread-safe functions (stop() called there does not wait for the thread).
 
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
@@ -114,7 +125,10 @@ using link_id = std::uint32_t;
 
 // CURVE on every link (see "Trust" above).
 struct curve_config {
-  security::key_pair own;                          // this process's long-term pair
+  // This process's long-term pair. May be left empty in a process with no
+  // server link whose client links all bring their own pair (add_dealer /
+  // open_dealer `own`): a gateway that speaks for its charge points only.
+  security::key_pair own;
   // Servers (ROUTER, PUB): who is admitted. The application keeps a
   // non-const pointer and changes it at run time; the ZAP handler and the
   // per-message check read it on the transport thread. May be null in a
@@ -263,9 +277,13 @@ public:
   // Declare links before start(). Endpoints are ZeroMQ addresses such as
   // "tcp://*:7000" or "tcp://central.example:7000".
   // With CURVE on, `server_key` (Z85) is the public key of the server the
-  // client link talks to; start() refuses a missing or invalid one.
+  // client link talks to; start() refuses a missing or invalid one. A
+  // DEALER's `own` pair, when given, is its CURVE client pair instead of
+  // options::curve->own (start() refuses an invalid one). With CURVE off,
+  // `server_key` and `own` are ignored.
   link_id add_router(std::string bind_endpoint);
-  link_id add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key = {});
+  link_id add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key = {},
+                     std::optional<security::key_pair> own = std::nullopt);
   link_id add_publisher(std::string bind_endpoint);
   // A subscriber's endpoint may be empty: the link exists but is not
   // connected until subscribe() names its publisher.
@@ -278,10 +296,37 @@ public:
   // client link without a valid server key are errc::config errors.
   status start(sink& s);
 
+  // Opens a DEALER link on the running transport: any thread, after start()
+  // (before it, or after stop(), it returns 0, which is no link). The id is
+  // allocated at once and may be used with send() right away; the socket is
+  // made on the transport thread, queued like send(), and from then on the
+  // link is exactly an add_dealer() link: same liveness, reconnects,
+  // `connected`/`disconnected` events and delivery rule (frames sent before
+  // the first `connected` are dropped and counted). Arguments as for
+  // add_dealer(). With CURVE on, a server key or own pair that is missing or
+  // invalid (and no own pair in the options either) is not an exception:
+  // the link is reported `disconnected` once, with a detail saying what is
+  // wrong, and stays dead (no socket, no retries) until close_link().
+  link_id open_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key = {},
+                      std::optional<security::key_pair> own = std::nullopt);
+
+  // Closes a link made by open_dealer(): any thread, queued like send(). Its
+  // socket and monitor are closed (linger 0) and what they held is dropped;
+  // its slot is freed (thousands of open/close cycles do not grow memory or
+  // descriptors). No `disconnected` is reported: the close is the caller's.
+  // From the moment close_link() returns, send() on the id returns false and
+  // nothing more of that link reaches the sink, with one exception: a
+  // callback the transport thread was already making when close_link() was
+  // called on another thread may still finish (called from a sink callback,
+  // the guarantee is exact). An unknown, already closed or add_*() link is
+  // left alone.
+  void close_link(link_id link);
+
   // Queue a message. On a ROUTER, `peer` names the destination; on a DEALER
   // it is ignored, and the message is dropped (and counted) unless the link
-  // is up: see "Delivery on a DEALER link" above. Returns false only after
-  // stop().
+  // is up: see "Delivery on a DEALER link" above. Returns false after
+  // stop(), and for a link that does not exist (never did, or was closed by
+  // close_link(): harmless).
   bool send(link_id link, const std::string& peer, const protocol::message& m);
   bool send(link_id link, const protocol::message& m) { return send(link, std::string{}, m); }
   bool publish(link_id link, const std::string& topic, const protocol::message& m);
@@ -289,7 +334,8 @@ public:
   // Tear down and rebuild a DEALER link now (e.g. Central told us to
   // re-authenticate and the app wants a clean session). Optional. Frames
   // sent before it may or may not have left with the old session; the next
-  // `connected` starts a new one.
+  // `connected` starts a new one. Also for open_dealer() links (one left
+  // dead by bad keys stays dead).
   void reconnect(link_id link);
 
   // (Re)connects a SUB link to `endpoint` with a fresh socket (same topic,
@@ -309,6 +355,9 @@ public:
 
   counters stats() const;
 
+  // Closes the queue, then waits for the thread to end (every socket closed,
+  // linger 0). From a sink callback it only asks: the thread ends when the
+  // callback returns and the destructor joins it.
   void stop();
 
 private:

@@ -9,7 +9,7 @@
 // dropped and counted per link (a stuck transport thread or a flooding
 // application cannot grow memory without limit); take_dropped() hands the
 // counts to the transport thread, which reports them. Control operations
-// (reconnect, revoke, subscribe) are never dropped.
+// (reconnect, revoke, subscribe, open, close) are never dropped.
 //
 // Thread-safety: push(), close() and closed() from any thread; take_all()
 // and take_dropped() from the transport thread.
@@ -20,19 +20,26 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 namespace evnet::transport::detail {
 
+// A link opened while the transport runs (transport::open_dealer): its
+// configuration and what the application threads share with the transport
+// thread about it. Defined with the transport.
+struct dynamic_link;
+
 struct outbound {
-  enum class op : std::uint8_t { send, reconnect, revoke, subscribe };
+  enum class op : std::uint8_t { send, reconnect, revoke, subscribe, open, close };
   op what = op::send;
   std::uint32_t link = 0;
   std::string address;  // ROUTER: peer routing id; PUB: topic; revoke: the identity;
                         // subscribe: the endpoint
   std::string payload;  // one encoded frame
   std::uint64_t session = 0;  // DEALER: the session it was offered on (see session_gate)
+  std::shared_ptr<dynamic_link> opened;  // open: the link to open
 };
 
 class outbound_queue {

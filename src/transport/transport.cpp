@@ -18,10 +18,12 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <shared_mutex>
 #include <unordered_map>
 #include <thread>
 #include <utility>
@@ -74,6 +76,24 @@ std::string tcp_endpoint(std::string_view host, std::uint16_t port) {
   return ep;
 }
 
+namespace detail {
+
+// A link opened by open_dealer() while the transport runs: what it was opened
+// with, and what application threads share with the transport thread about
+// it. The registry in transport::impl (until close_link()) and the transport
+// thread's link_state (until it handles the close) each hold a reference; it
+// dies with the later of the two, so nothing of a closed link stays behind.
+struct dynamic_link {
+  std::string endpoint;
+  std::string identity_prefix;
+  std::string server_key;
+  std::optional<security::key_pair> own;
+  session_gate gate;                // send() on any thread; the session on the transport thread
+  std::atomic<bool> closed{false};  // set by close_link() before it returns
+};
+
+} // namespace detail
+
 namespace {
 
 using detail::clock;
@@ -86,7 +106,43 @@ struct link_config {
   std::string endpoint;
   std::string extra;       // DEALER: identity prefix; SUB: topic
   std::string server_key;  // DEALER, SUB with CURVE: the server's public key
+  std::optional<security::key_pair> own;  // DEALER with CURVE: its own client pair
+                                          // (otherwise options::curve->own)
 };
+
+// What is wrong with a CURVE key pair, or nothing. `what` names the pair in
+// the text ("this process's own key pair").
+std::optional<std::string> key_pair_problem(const security::key_pair& own, const std::string& what) {
+  if (!detail::valid_z85_key(own.public_key) || !detail::valid_z85_key(own.secret_key)) {
+    return "CURVE is on but " + what + " is not a valid pair of Z85 keys";
+  }
+  char derived[41] = {};
+  if (zmq_curve_public(derived, own.secret_key.c_str()) != 0 || own.public_key != derived) {
+    return "CURVE is on but in " + what + " the public key does not belong to the secret key";
+  }
+  return std::nullopt;
+}
+
+bool has_pair(const security::key_pair& own) {
+  return !own.public_key.empty() || !own.secret_key.empty();
+}
+
+// What keeps a CURVE client link from ever connecting, or nothing: a
+// missing or invalid server key, or no valid client pair (its own, else the
+// process's).
+std::optional<std::string> client_key_problem(const options::curve_config& curve, const link_config& l) {
+  if (!detail::valid_z85_key(l.server_key)) {
+    return "CURVE is on but the link to " + l.endpoint +
+           (l.server_key.empty() ? " has no server key" : " has an invalid server key");
+  }
+  if (l.own) {
+    return key_pair_problem(*l.own, "the key pair given to the link to " + l.endpoint);
+  }
+  if (!has_pair(curve.own)) {
+    return "CURVE is on but the link to " + l.endpoint + " has no key pair and neither has this process";
+  }
+  return key_pair_problem(curve.own, "this process's own key pair");
+}
 
 // Written by the transport thread, read by stats() on any thread.
 struct shared_counters {
@@ -180,19 +236,34 @@ std::string peer_ip(int fd) {
 // This is the one place that reads the clock: once per loop turn, passed as
 // `now` to every decision (dealer_liveness, peer_table, report_limiter,
 // handshake_watch).
+//
+// Links: those declared before start() come first in links_, at id - 1, and
+// stay for the transport's life; links opened at run time (open_dealer) are
+// appended after them and found through dynamic_pos_. A closed one is
+// swapped with the last and popped, so the slot is freed at once and the
+// loops over links_ never see a hole.
 class worker {
 public:
   worker(const options& opts, const std::vector<link_config>& links, std::deque<detail::session_gate>& gates,
-         detail::outbound_queue& queue, shared_counters& counters, sink& s)
+         detail::outbound_queue& queue, shared_counters& counters, const std::atomic<std::uint64_t>& closes,
+         sink& s)
       : opts_(opts),
         curve_(opts.curve ? &*opts.curve : nullptr),
         timing_(detail::dealer_timing_for(opts)),
         heartbeat_frame_(protocol::encode(protocol::make(opts.sender_name, protocol::heartbeat{}))),
         queue_(queue),
         counters_(counters),
+        closes_(closes),
         sink_(s),
         ctx_(std::max(1, opts.io_threads)),
-        rng_(std::random_device{}()) {
+        rng_(std::random_device{}()),
+        static_links_(links.size()) {
+    // A DEALER link takes three ZeroMQ sockets (its own, the monitor libzmq
+    // makes for it, our end of that monitor); libzmq's default cap of 1023
+    // sockets per context would stop a gateway at about 340 links. The
+    // process's descriptor limit stays the real bound. Set before the first
+    // socket exists, as libzmq requires.
+    (void)zmq_ctx_set(ctx_.handle(), ZMQ_MAX_SOCKETS, zmq_ctx_get(ctx_.handle(), ZMQ_SOCKET_LIMIT));
     links_.reserve(links.size());
     link_id id = 1;
     for (const auto& cfg : links) {
@@ -314,9 +385,23 @@ private:
     link_state(link_id i, link_config c, const options& o, const detail::dealer_timing& t, detail::session_gate& g,
                std::uint64_t seed)
         : id(i), config(std::move(c)), live(t, seed), gate(g), peers(o.peer_timeout) {}
+    // See close_socket(): the monitoring stops before either end closes.
+    ~link_state() {
+      if (socket && monitor) {
+        (void)zmq_socket_monitor(socket->handle(), nullptr, 0);
+      }
+    }
+    link_state(const link_state&) = delete;
+    link_state& operator=(const link_state&) = delete;
 
     link_id id;
     link_config config;
+    // Links from open_dealer(): shared with the application threads (the
+    // gate lives there, and close_link() raises its flag). Null otherwise.
+    std::shared_ptr<detail::dynamic_link> shared;
+    // A link opened with keys that can never work: reported once, then it
+    // has no socket and nothing is ever due, until it is closed.
+    bool dead = false;
     std::optional<zmq::socket_t> socket;  // DEALER: empty while waiting to reconnect; PUB: while rebinding
 
     // DEALER (client half of the Paranoid Pirate pattern).
@@ -388,13 +473,31 @@ private:
     l.monitor->connect(ep);
   }
 
+  // Closes the link's socket (linger 0) and its monitor. libzmq writes
+  // monitor events from its I/O thread with a blocking send, holding the
+  // socket's monitor lock: an event raised for a connection still in
+  // progress after our end of the monitor pipe is gone would block that
+  // thread for good, and with it every connection of the context. So the
+  // monitoring stops first (under that lock), then our end closes, then the
+  // socket.
+  static void close_socket(link_state& l) {
+    if (l.socket && l.monitor) {
+      (void)zmq_socket_monitor(l.socket->handle(), nullptr, 0);
+    }
+    l.monitor.reset();
+    l.socket.reset();
+  }
+
+  // A DEALER may bring its own client pair (a gateway speaks for each CP
+  // under that CP's key); everything else uses the process's.
   void make_client(zmq::socket_t& s, const link_config& cfg) const {
     if (curve_ == nullptr) {
       return;
     }
+    const auto& own = cfg.own ? *cfg.own : curve_->own;
     s.set(zmq::sockopt::curve_serverkey, cfg.server_key);
-    s.set(zmq::sockopt::curve_publickey, curve_->own.public_key);
-    s.set(zmq::sockopt::curve_secretkey, curve_->own.secret_key);
+    s.set(zmq::sockopt::curve_publickey, own.public_key);
+    s.set(zmq::sockopt::curve_secretkey, own.secret_key);
   }
 
   status open_link(link_state& l, clock::time_point now) {
@@ -433,8 +536,7 @@ private:
         }
       }
     } catch (const zmq::error_t& e) {
-      l.monitor.reset();
-      l.socket.reset();
+      close_socket(l);
       return error{errc::socket_failed, "cannot create a socket for " + ep + ": " + zmq_error_text(e.num())};
     }
     try {
@@ -445,8 +547,7 @@ private:
         l.bound_endpoint = l.socket->get(zmq::sockopt::last_endpoint);
       }
     } catch (const zmq::error_t& e) {
-      l.monitor.reset();
-      l.socket.reset();
+      close_socket(l);
       if (l.config.kind == link_kind::subscriber) {
         return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
       }
@@ -481,8 +582,7 @@ private:
       attach_monitor(l, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
       l.socket->connect(ep);
     } catch (const zmq::error_t& e) {
-      l.monitor.reset();
-      l.socket.reset();
+      close_socket(l);
       return error{errc::connect_failed, "cannot connect to " + ep + ": " + zmq_error_text(e.num())};
     }
     l.live.opened(now);
@@ -492,7 +592,7 @@ private:
   milliseconds poll_timeout(clock::time_point now) const {
     auto deadline = now + idle_poll;
     for (const auto& l : links_) {
-      if (l->config.kind == link_kind::dealer) {
+      if (l->config.kind == link_kind::dealer && !l->dead) {
         deadline = std::min(deadline, l->live.next_deadline());
       } else if (l->config.kind == link_kind::router) {
         deadline = std::min(deadline, l->peers.next_scan());
@@ -531,7 +631,7 @@ private:
       if (l.rebind_at && now >= *l.rebind_at) {
         rebind_publisher(l, now);
       }
-      if (l.config.kind == link_kind::dealer) {
+      if (l.config.kind == link_kind::dealer && !l.dead) {
         dealer_timers(l, now);
       } else if (l.config.kind == link_kind::router && l.peers.scan_due(now)) {
         for (auto& peer : l.peers.expire(now)) {
@@ -544,19 +644,22 @@ private:
 
   // Frames the bounded outbound queue refused: one report per link and
   // second at most, with the count.
+  // A link closed meanwhile has nobody to tell: its drops are only counted.
   void report_queue_drops(clock::time_point now) {
     for (const auto& [link, n] : queue_.take_dropped()) {
-      drops_[link].pending += n;
       bump(counters_.queue_full, n);
+      if (find_link(link) != nullptr) {
+        drops_[link].pending += n;
+      }
     }
     for (auto& [link, d] : drops_) {
-      if (d.pending == 0 || link == 0 || link > links_.size()) {
+      if (d.pending == 0) {
         continue;
       }
       if (d.last_report != clock::time_point{} && now - d.last_report < drop_report_interval) {
         continue;
       }
-      emit(*links_[link - 1], event_kind::send_failed, {},
+      emit(*find_link(link), event_kind::send_failed, {},
            "outbound queue full: " + std::to_string(d.pending) + (d.pending == 1 ? " frame" : " frames") +
                " dropped");
       d.pending = 0;
@@ -609,8 +712,7 @@ private:
   // die with it (linger 0), and the gate refuses everything until the next
   // `connected`.
   void close_dealer(link_state& l) {
-    l.monitor.reset();
-    l.socket.reset();
+    close_socket(l);
     l.gate.closed();
   }
 
@@ -628,10 +730,20 @@ private:
       revoke(item.address, now);
       return;
     }
-    if (item.link == 0 || item.link > links_.size()) {
+    if (item.what == detail::outbound::op::open) {
+      open_dynamic(item.link, std::move(item.opened));
       return;
     }
-    auto& l = *links_[item.link - 1];
+    // A link closed meanwhile (or never opened) takes nothing more.
+    auto* found = find_link(item.link);
+    if (found == nullptr) {
+      return;
+    }
+    auto& l = *found;
+    if (item.what == detail::outbound::op::close) {
+      close_dynamic(l);
+      return;
+    }
     if (item.what == detail::outbound::op::subscribe) {
       if (l.config.kind == link_kind::subscriber) {
         resubscribe(l, std::move(item.address), now);
@@ -639,7 +751,7 @@ private:
       return;
     }
     if (item.what == detail::outbound::op::reconnect) {
-      if (l.config.kind == link_kind::dealer) {
+      if (l.config.kind == link_kind::dealer && !l.dead) {
         const bool was_up = l.live.restart(now);
         close_dealer(l);
         if (was_up) {
@@ -675,6 +787,76 @@ private:
         break;
       }
     }
+  }
+
+  // The link with this id, or null: never opened, or closed.
+  link_state* find_link(link_id id) {
+    if (id == 0) {
+      return nullptr;
+    }
+    if (id <= static_links_) {
+      return links_[id - 1].get();
+    }
+    const auto it = dynamic_pos_.find(id);
+    return it == dynamic_pos_.end() ? nullptr : links_[it->second].get();
+  }
+
+  // open_dealer(): a new DEALER link, `waiting` with its open due at once,
+  // so that on_timers() opens its socket in this same turn, the way
+  // reconnects do (a failure there is reported and retried, as for any
+  // DEALER). Keys that can never work make a dead link instead: reported
+  // once, never retried. Closed before it got here: nothing to do.
+  void open_dynamic(link_id id, std::shared_ptr<detail::dynamic_link> shared) {
+    if (id <= static_links_ || shared == nullptr || shared->closed.load(std::memory_order_acquire) ||
+        dynamic_pos_.contains(id)) {
+      return;
+    }
+    link_config cfg{link_kind::dealer, shared->endpoint, shared->identity_prefix, shared->server_key,
+                    curve_ != nullptr ? shared->own : std::nullopt};
+    auto& gate = shared->gate;
+    auto l = std::make_unique<link_state>(id, std::move(cfg), opts_, timing_, gate, rng_());
+    l->shared = std::move(shared);
+    std::optional<std::string> problem;
+    if (curve_ != nullptr) {
+      problem = client_key_problem(*curve_, l->config);
+    }
+    l->dead = problem.has_value();
+    dynamic_pos_.emplace(id, links_.size());
+    links_.push_back(std::move(l));
+    if (problem) {
+      emit(*links_.back(), event_kind::disconnected, {}, *problem + "; the link stays closed");
+    }
+  }
+
+  // close_link(): the socket and its monitor close (linger 0) with whatever
+  // they held, the session ends, and the slot goes: the last link takes its
+  // place. Nothing of the link is reported from here on (its held reports
+  // go with it).
+  void close_dynamic(link_state& l) {
+    if (!l.shared) {
+      return;  // add_*() links live as long as the transport
+    }
+    const link_id id = l.id;
+    close_dealer(l);
+    const std::size_t pos = dynamic_pos_.at(id);
+    if (pos + 1 != links_.size()) {
+      std::swap(links_[pos], links_.back());
+      dynamic_pos_[links_[pos]->id] = pos;
+    }
+    links_.pop_back();
+    dynamic_pos_.erase(id);
+    drops_.erase(id);
+  }
+
+  // False for a link closed by close_link(): the flag is raised on the
+  // caller's thread before the close reaches this thread, and nothing of
+  // the link may reach the sink after it.
+  bool deliverable(link_id id) {
+    if (id <= static_links_) {
+      return true;
+    }
+    const auto* l = find_link(id);
+    return l != nullptr && !l->shared->closed.load(std::memory_order_acquire);
   }
 
   // A fresh SUB socket for `endpoint`: whatever the old one held (a stream
@@ -773,8 +955,7 @@ private:
           cut_off(l, peer, now, "key of " + printable_id(identity) + " revoked: cut off", true);
         }
       } else if (l.config.kind == link_kind::publisher) {
-        l.monitor.reset();
-        l.socket.reset();
+        close_socket(l);
         rebind_publisher(l, now);
       }
     }
@@ -788,8 +969,7 @@ private:
       make_server(l);
       l.socket->bind(l.bound_endpoint);
     } catch (const zmq::error_t& e) {
-      l.monitor.reset();
-      l.socket.reset();
+      close_socket(l);
       // The old listener closes on ZeroMQ's I/O thread; until then the
       // port is taken. Anything else would not go away by waiting, but
       // retrying costs nothing and reports nothing.
@@ -1112,16 +1292,35 @@ private:
   }
 
   // Every event goes through here: the messages read before it leave first,
-  // so the application sees both in the order they happened.
+  // so the application sees both in the order they happened. Nothing of a
+  // closed link gets through.
   void event(link_event ev) {
+    if (!deliverable(ev.link)) {
+      return;
+    }
     flush_batch();
     sink_.on_event(std::move(ev));
   }
 
+  // Messages of links closed since they were read are dropped here.
+  // close_link() raises the link's flag, queues the close and only then
+  // counts itself in closes_: once that count is seen here, the close is
+  // in the queue and is handled later in this same loop turn, so a link
+  // never delivers after its close without this check seeing it. The common
+  // case (no close since the last batch) costs one atomic load.
   void flush_batch() {
-    if (!batch_.empty()) {
-      sink_.on_batch(std::exchange(batch_, {}));
+    if (batch_.empty()) {
+      return;
     }
+    const auto closes = closes_.load(std::memory_order_acquire);
+    if (closes != seen_closes_) {
+      seen_closes_ = closes;
+      std::erase_if(batch_, [this](const inbound& in) { return !deliverable(in.link); });
+      if (batch_.empty()) {
+        return;
+      }
+    }
+    sink_.on_batch(std::exchange(batch_, {}));
   }
 
   struct drop_report {
@@ -1135,11 +1334,15 @@ private:
   const std::string heartbeat_frame_;
   detail::outbound_queue& queue_;
   shared_counters& counters_;
+  const std::atomic<std::uint64_t>& closes_;  // close_link() calls so far
+  std::uint64_t seen_closes_ = 0;             // ... as flush_batch() last saw them
   sink& sink_;
   zmq::context_t ctx_;
   std::optional<zmq::socket_t> zap_;  // the ZAP handler (CURVE servers only)
   std::mt19937_64 rng_;
+  const std::size_t static_links_;  // add_*() links: links_[0, static_links_), id - 1
   std::vector<std::unique_ptr<link_state>> links_;
+  std::unordered_map<link_id, std::size_t> dynamic_pos_;  // open_dealer() links: id -> index in links_
   std::vector<zmq::message_t> frames_;
   std::string peer_;             // the routing id being handled (reused buffer)
   std::vector<inbound> batch_;   // read in this wake-up, not yet delivered
@@ -1149,26 +1352,31 @@ private:
 
 // The checks start() makes before any socket exists, so that a
 // misconfigured program says so at once instead of failing every handshake.
+// The process's own pair may be absent only when nothing needs it: no server
+// link, and every client link brings its own pair (a gateway whose links are
+// all opened later with their charge points' pairs).
 status check_curve(const options& opts, const std::vector<link_config>& links) {
   if (!opts.curve) {
     return ok_value;
   }
-  const auto& own = opts.curve->own;
-  if (!detail::valid_z85_key(own.public_key) || !detail::valid_z85_key(own.secret_key)) {
-    return error{errc::config, "CURVE is on but this process's own key pair is not a valid pair of Z85 keys"};
-  }
-  char derived[41] = {};
-  if (zmq_curve_public(derived, own.secret_key.c_str()) != 0 || own.public_key != derived) {
-    return error{errc::config, "CURVE is on but this process's public key does not belong to its secret key"};
+  const auto& curve = *opts.curve;
+  if (has_pair(curve.own)) {
+    if (auto problem = key_pair_problem(curve.own, "this process's own key pair")) {
+      return error{errc::config, std::move(*problem)};
+    }
   }
   for (const auto& l : links) {
     const bool server = l.kind == link_kind::router || l.kind == link_kind::publisher;
-    if (server && !opts.curve->ring) {
+    if (server && !has_pair(curve.own)) {
+      return error{errc::config, "CURVE is on but this process has no key pair of its own for " + l.endpoint};
+    }
+    if (server && !curve.ring) {
       return error{errc::config, "CURVE is on but no key ring says whom " + l.endpoint + " admits"};
     }
-    if (!server && !detail::valid_z85_key(l.server_key)) {
-      return error{errc::config, "CURVE is on but the link to " + l.endpoint +
-                                     (l.server_key.empty() ? " has no server key" : " has an invalid server key")};
+    if (!server) {
+      if (auto problem = client_key_problem(curve, l)) {
+        return error{errc::config, std::move(*problem)};
+      }
     }
   }
   return ok_value;
@@ -1179,17 +1387,26 @@ status check_curve(const options& opts, const std::vector<link_config>& links) {
 struct transport::impl {
   explicit impl(options o) : opts(std::move(o)), queue(opts.max_queued_bytes) {}
 
-  link_id add(link_kind kind, std::string endpoint, std::string extra, std::string server_key = {}) {
-    links.push_back(link_config{kind, std::move(endpoint), std::move(extra), std::move(server_key)});
+  link_id add(link_kind kind, std::string endpoint, std::string extra, std::string server_key = {},
+              std::optional<security::key_pair> own = std::nullopt) {
+    links.push_back(link_config{kind, std::move(endpoint), std::move(extra), std::move(server_key), std::move(own)});
     gates.emplace_back();
     return static_cast<link_id>(links.size());
   }
 
+  // An add_*() link; null for any other id.
   const link_config* find(link_id id) const {
     if (id == 0 || id > links.size()) {
       return nullptr;
     }
     return &links[id - 1];
+  }
+
+  // An open_dealer() link that close_link() has not closed; null otherwise.
+  // The caller holds `dynamic_mutex` (shared is enough).
+  detail::dynamic_link* find_dynamic(link_id id) const {
+    const auto it = dynamic.find(id);
+    return it == dynamic.end() ? nullptr : it->second.get();
   }
 
   options opts;
@@ -1202,6 +1419,16 @@ struct transport::impl {
   std::mutex lifecycle;  // serialises start() and stop()
   bool started = false;
   std::thread thread;
+
+  // Links opened at run time. Ids continue after the add_*() links and are
+  // never reused (next_id only grows; 0 until start() succeeded), so a stale
+  // id can never name a newer link. The registry is what send() and
+  // close_link() consult on application threads; the transport thread keeps
+  // its own table and learns of changes through the queue.
+  std::atomic<link_id> next_id{0};
+  mutable std::shared_mutex dynamic_mutex;
+  std::unordered_map<link_id, std::shared_ptr<detail::dynamic_link>> dynamic;
+  std::atomic<std::uint64_t> closes{0};  // close_link() calls that closed something (see flush_batch)
 };
 
 transport::transport(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
@@ -1214,8 +1441,10 @@ link_id transport::add_router(std::string bind_endpoint) {
   return impl_->add(link_kind::router, std::move(bind_endpoint), {});
 }
 
-link_id transport::add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key) {
-  return impl_->add(link_kind::dealer, std::move(connect_endpoint), std::move(identity_prefix), std::move(server_key));
+link_id transport::add_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key,
+                              std::optional<security::key_pair> own) {
+  return impl_->add(link_kind::dealer, std::move(connect_endpoint), std::move(identity_prefix), std::move(server_key),
+                    std::move(own));
 }
 
 link_id transport::add_publisher(std::string bind_endpoint) {
@@ -1245,7 +1474,7 @@ status transport::start(sink& s) {
     ::pthread_setname_np(::pthread_self(), "evnet-transport");
     std::optional<worker> w;
     try {
-      w.emplace(im->opts, im->links, im->gates, im->queue, im->counters, s);
+      w.emplace(im->opts, im->links, im->gates, im->queue, im->counters, im->closes, s);
       auto st = w->open(clock::now());
       const bool ok = st.ok();
       ready.set_value(std::move(st));
@@ -1262,13 +1491,90 @@ status transport::start(sink& s) {
   if (!st) {
     impl_->queue.close();
     impl_->thread.join();
+    return st;
   }
+  // From here on open_dealer() may allocate ids.
+  impl_->next_id.store(static_cast<link_id>(impl_->links.size() + 1), std::memory_order_release);
   return st;
+}
+
+link_id transport::open_dealer(std::string connect_endpoint, std::string identity_prefix, std::string server_key,
+                               std::optional<security::key_pair> own) {
+  auto& im = *impl_;
+  // Allocated here, at once, so the caller can send() on it right away.
+  // Before start() (0) or once the ids ran out there is no id to give.
+  link_id id = im.next_id.load(std::memory_order_acquire);
+  do {
+    if (id == 0 || id == std::numeric_limits<link_id>::max()) {
+      return 0;
+    }
+  } while (!im.next_id.compare_exchange_weak(id, id + 1, std::memory_order_acq_rel));
+  auto shared = std::make_shared<detail::dynamic_link>();
+  shared->endpoint = std::move(connect_endpoint);
+  shared->identity_prefix = std::move(identity_prefix);
+  shared->server_key = std::move(server_key);
+  shared->own = std::move(own);
+  {
+    std::unique_lock lock(im.dynamic_mutex);
+    im.dynamic.emplace(id, shared);
+  }
+  detail::outbound item;
+  item.what = detail::outbound::op::open;
+  item.link = id;
+  item.opened = std::move(shared);
+  if (!im.queue.push(std::move(item))) {
+    std::unique_lock lock(im.dynamic_mutex);  // stopped: there is no link
+    im.dynamic.erase(id);
+    return 0;
+  }
+  return id;
+}
+
+void transport::close_link(link_id link) {
+  auto& im = *impl_;
+  std::shared_ptr<detail::dynamic_link> closing;
+  {
+    std::unique_lock lock(im.dynamic_mutex);
+    const auto it = im.dynamic.find(link);
+    if (it == im.dynamic.end()) {
+      return;
+    }
+    closing = std::move(it->second);
+    im.dynamic.erase(it);
+  }
+  // The order matters (see worker::flush_batch): the flag, then the close
+  // in the queue, then the count that tells the transport thread to look.
+  closing->closed.store(true, std::memory_order_release);
+  detail::outbound item;
+  item.what = detail::outbound::op::close;
+  item.link = link;
+  (void)im.queue.push(std::move(item));
+  im.closes.fetch_add(1, std::memory_order_acq_rel);
 }
 
 bool transport::send(link_id link, const std::string& peer, const protocol::message& m) {
   const auto* cfg = impl_->find(link);
-  if (cfg == nullptr || (cfg->kind != link_kind::router && cfg->kind != link_kind::dealer)) {
+  if (cfg == nullptr) {
+    // An open_dealer() link: its gate stamps the session as for any DEALER.
+    std::optional<std::uint64_t> session;
+    {
+      std::shared_lock lock(impl_->dynamic_mutex);
+      auto* dyn = impl_->find_dynamic(link);
+      if (dyn == nullptr) {
+        return false;  // never opened, or closed
+      }
+      session = dyn->gate.admit();
+    }
+    if (!session) {
+      return !impl_->queue.closed();
+    }
+    detail::outbound item;
+    item.link = link;
+    item.session = *session;
+    item.payload = protocol::encode(m);
+    return impl_->queue.push(std::move(item));
+  }
+  if (cfg->kind != link_kind::router && cfg->kind != link_kind::dealer) {
     return false;
   }
   detail::outbound item;
@@ -1302,7 +1608,12 @@ bool transport::publish(link_id link, const std::string& topic, const protocol::
 
 void transport::reconnect(link_id link) {
   const auto* cfg = impl_->find(link);
-  if (cfg == nullptr || cfg->kind != link_kind::dealer) {
+  if (cfg == nullptr) {
+    std::shared_lock lock(impl_->dynamic_mutex);
+    if (impl_->find_dynamic(link) == nullptr) {
+      return;
+    }
+  } else if (cfg->kind != link_kind::dealer) {
     return;
   }
   detail::outbound item;
