@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     opts.curve = transport::curve_config{*own, ring};
   }
   transport::transport net{opts};
+  runtime::raise_open_file_limit();  // two connections per CP
   central::central_links links;
   links.net = &net;
   links.ring = own ? ring : nullptr;

@@ -36,16 +36,6 @@ struct ws_closed_msg {
 struct ws_refused_msg {
   ocpp::ws_refusal refusal;
 };
-struct session_inbound {
-  std::string cp_id;
-  std::uint64_t generation = 0;
-  transport::inbound in;
-};
-struct session_event {
-  std::string cp_id;
-  std::uint64_t generation = 0;
-  transport::link_event ev;
-};
 
 } // namespace evnet::gateway
 
@@ -54,8 +44,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::ws_open_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::ws_text_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::ws_closed_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::ws_refused_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::session_inbound)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evnet::gateway::session_event)
 
 namespace evnet::gateway {
 
@@ -78,45 +66,20 @@ private:
   caf::actor target_;
 };
 
-// One session's transport, tagged so that its messages find their session
-// (and a closed session's late messages are recognised as stale).
-class session_sink final : public transport::sink {
-public:
-  session_sink(caf::actor target, std::string cp_id, std::uint64_t generation)
-      : target_(std::move(target)), cp_id_(std::move(cp_id)), generation_(generation) {}
-  void on_message(transport::inbound in) override {
-    caf::anon_send(target_, session_inbound{cp_id_, generation_, std::move(in)});
-  }
-  void on_event(transport::link_event ev) override {
-    caf::anon_send(target_, session_event{cp_id_, generation_, std::move(ev)});
-  }
-
-private:
-  caf::actor target_;
-  std::string cp_id_;
-  std::uint64_t generation_;
-};
-
-// One WebSocket's Monitor half: the charge point's Monitor and the two
-// links to Central with its key. A candidate (an upgrade Central has not
-// answered yet) is a session of its own, so that a refused attempt never
-// touches the live one.
+// One WebSocket's Monitor half: the charge point's Monitor and its two
+// links to Central with its key, on the gateway's one transport. A
+// candidate (an upgrade Central has not answered yet) is a session of its
+// own, so that a refused attempt never touches the live one. The links
+// close with the session (close()): the transport reports nothing more of
+// them, and link ids are never reused, so a late message for a closed
+// link finds no session and is dropped.
 struct session {
   std::unique_ptr<domain::monitor_machine> monitor;
-  std::unique_ptr<session_sink> sink;
-  std::unique_ptr<transport::transport> net;
   transport::link_id monitor_link = 0;
   transport::link_id engine_link = 0;
-  std::uint64_t generation = 0;
   ocpp::conn_id conn = 0;
   bool engine_link_up = false;  // seen while a candidate too: told to the Engine when it goes live
-  bool rejected = false;        // Central refused the live session: its links are stopped
-
-  ~session() {
-    if (net) {
-      net->stop();  // before the sink it feeds
-    }
-  }
+  bool rejected = false;        // Central refused the live session: its links are closed
 };
 
 // A charge point as the gateway knows it. The Engine half (ledger, machine,
@@ -132,11 +95,12 @@ struct charge_point {
 
 class gateway_actor : public runtime::core_actor {
 public:
-  gateway_actor(caf::actor_config& cfg, gateway_settings settings, ocpp::ws_server& ws,
+  gateway_actor(caf::actor_config& cfg, gateway_settings settings, ocpp::ws_server& ws, transport::transport& net,
                 std::unique_ptr<store::ocpp_store> store, caf::actor view)
       : runtime::core_actor(cfg, std::move(view), std::chrono::milliseconds{domain::monitor_machine::tick_ms}),
         settings_(std::move(settings)),
         ws_(ws),
+        net_(net),
         store_(std::move(store)) {}
 
 protected:
@@ -168,20 +132,12 @@ protected:
                            {"reason", m.refusal.reason}});
           handled();
         },
-        [this](session_inbound& m) {
-          on_session_inbound(m);
-          handled();
-        },
-        [this](session_event& m) {
-          on_session_event(m);
-          handled();
-        },
     };
   }
 
-  // The gateway's own (empty) transport has nothing to say.
-  void on_inbound(transport::inbound&) override {}
-  void on_link_event(const transport::link_event&) override {}
+  // The sessions' links to Central, all on the gateway's one transport.
+  void on_inbound(transport::inbound& in) override { on_session_inbound(in); }
+  void on_link_event(const transport::link_event& ev) override { on_session_event(ev); }
 
   void on_command(const std::string& line) override {
     if (line == "quit") {
@@ -218,8 +174,8 @@ protected:
 
   void on_quit() override {
     for (auto& [id, cp] : cps_) {
-      cp.candidate.reset();
-      cp.live.reset();
+      end(cp.candidate);
+      end(cp.live);
     }
     quit_now();
   }
@@ -257,41 +213,38 @@ private:
     if (req.user != id) {
       return refuse("the Basic user is not the charge point's id");
     }
-    std::optional<transport::curve_config> curve;
+    std::optional<security::key_pair> own;
     std::string central_key;
     if (!settings_.insecure) {
-      auto own = security::load_pair(settings_.keys_dir, security::cp_key_name(id));
+      auto pair = security::load_pair(settings_.keys_dir, security::cp_key_name(id));
       auto central = security::load_public(settings_.keys_dir, security::central_key_name());
-      if (!own || !central) {
+      if (!pair || !central) {
         return refuse("the gateway holds no key for CP " + id);
       }
       central_key = *central;
-      curve = transport::curve_config{std::move(*own), nullptr};
+      own = std::move(*pair);
     }
     auto& cp = charge_point_of(id);
     if (cp.candidate) {
       decided(cp.candidate->conn, id, "superseded by a newer attempt of the same charge point");
       ws_.admit(cp.candidate->conn, false);  // an older attempt still waiting: the newer one asks
-      cp.candidate.reset();
+      end(cp.candidate);
     }
     const auto now_ms = now();
     const std::string central_at = runtime::host_port(settings_.central_host, settings_.central_port);
     auto s = std::make_unique<session>();
     s->monitor = std::make_unique<domain::monitor_machine>(
         domain::monitor_setup{id, "the OCPP gateway", central_at, req.password}, now_ms);
-    transport::options opts;
-    opts.sender_name = "monitor:" + id;
-    opts.curve = std::move(curve);
-    s->net = std::make_unique<transport::transport>(opts);
     const auto endpoint = runtime::tcp_endpoint(settings_.central_host, settings_.central_port);
-    s->monitor_link = s->net->add_dealer(endpoint, "monitor:" + id, central_key);
-    s->engine_link = s->net->add_dealer(endpoint, "engine:" + id, central_key);
-    s->generation = ++generations_;
-    s->sink = std::make_unique<session_sink>(caf::actor_cast<caf::actor>(this), id, s->generation);
+    s->monitor_link = net_.open_dealer(endpoint, "monitor:" + id, central_key, own);
+    s->engine_link = net_.open_dealer(endpoint, "engine:" + id, central_key, own);
     s->conn = req.conn;
-    if (auto st = s->net->start(*s->sink); !st) {
-      return refuse("cannot reach CENTRAL: " + st.err().message);
+    if (s->monitor_link == 0 || s->engine_link == 0) {
+      end(s);
+      return refuse("the gateway's transport is not running");
     }
+    routes_[s->monitor_link] = id;
+    routes_[s->engine_link] = id;
     emit("upgrade", {{"cp", id}, {"remote", req.remote}, {"conn", req.conn}});
     cp.candidate = std::move(s);
     flush(id, cp);
@@ -302,6 +255,7 @@ private:
       if (cp.candidate && cp.candidate->conn == conn) {
         if (cp.live) {
           ws_.close(cp.live->conn, "replaced by a new connection of the same charge point");
+          end(cp.live);
         }
         cp.live = std::move(cp.candidate);
         // The Engine is in this process: its link is up from the start.
@@ -339,7 +293,7 @@ private:
         cp.station->on_disconnected(now());
         emit("disconnected", {{"cp", id}, {"reason", reason}});
         flush(id, cp);
-        cp.live.reset();
+        end(cp.live);
         return;
       }
     }
@@ -347,47 +301,56 @@ private:
 
   // ---- Central, through a session's transport --------------------------------------------
 
-  session* session_for(const std::string& cp_id, std::uint64_t generation, charge_point*& cp_out) {
-    auto it = cps_.find(cp_id);
+  // The session a link belongs to, and its charge point; null for a link
+  // already closed (a late message) or one that is not a session's.
+  session* session_for(transport::link_id link, charge_point*& cp_out, std::string& id_out) {
+    const auto route = routes_.find(link);
+    if (route == routes_.end()) {
+      return nullptr;
+    }
+    const auto it = cps_.find(route->second);
     if (it == cps_.end()) {
       return nullptr;
     }
     cp_out = &it->second;
+    id_out = it->first;
     for (auto* s : {it->second.live.get(), it->second.candidate.get()}) {
-      if (s != nullptr && s->generation == generation) {
+      if (s != nullptr && (s->monitor_link == link || s->engine_link == link)) {
         return s;
       }
     }
-    return nullptr;  // a closed session's late message
+    return nullptr;
   }
 
-  void on_session_inbound(session_inbound& m) {
+  void on_session_inbound(transport::inbound& in) {
     charge_point* cp = nullptr;
-    session* s = session_for(m.cp_id, m.generation, cp);
+    std::string id;
+    session* s = session_for(in.link, cp, id);
     if (s == nullptr) {
       return;
     }
     const auto now_ms = now();
-    const auto* e = std::get_if<protocol::error_reply>(&m.in.msg.payload);
+    const auto* e = std::get_if<protocol::error_reply>(&in.msg.payload);
     const bool unauthenticated = e != nullptr && e->code == errc::unauthenticated;
-    if (m.in.link == s->monitor_link) {
-      unauthenticated ? s->monitor->on_central_unauthenticated(now_ms) : s->monitor->on_central(m.in.msg, now_ms);
-    } else if (m.in.link == s->engine_link && s == cp->live.get()) {
-      cp->engine->on_central(m.in.msg, now_ms);
+    if (in.link == s->monitor_link) {
+      unauthenticated ? s->monitor->on_central_unauthenticated(now_ms) : s->monitor->on_central(in.msg, now_ms);
+    } else if (in.link == s->engine_link && s == cp->live.get()) {
+      cp->engine->on_central(in.msg, now_ms);
     }
-    flush(m.cp_id, *cp);
+    flush(id, *cp);
   }
 
-  void on_session_event(session_event& m) {
+  void on_session_event(const transport::link_event& ev) {
     charge_point* cp = nullptr;
-    session* s = session_for(m.cp_id, m.generation, cp);
+    std::string id;
+    session* s = session_for(ev.link, cp, id);
     if (s == nullptr) {
       return;
     }
     const auto now_ms = now();
-    const bool up = m.ev.kind == transport::event_kind::connected;
-    const bool down = m.ev.kind == transport::event_kind::disconnected;
-    if (m.ev.link == s->monitor_link) {
+    const bool up = ev.kind == transport::event_kind::connected;
+    const bool down = ev.kind == transport::event_kind::disconnected;
+    if (ev.link == s->monitor_link) {
       if (up) {
         s->monitor->on_central_connected(now_ms);
       } else if (down) {
@@ -396,7 +359,7 @@ private:
           cp->station->set_registration(ocpp::registration_status::pending);  // until Central answers again
         }
       }
-    } else if (m.ev.link == s->engine_link) {
+    } else if (ev.link == s->engine_link) {
       s->engine_link_up = up || (!down && s->engine_link_up);
       if (s != cp->live.get()) {
         // a candidate's: the Engine hears of it when the session goes live
@@ -406,7 +369,24 @@ private:
         cp->engine->on_central_disconnected(now_ms);
       }
     }
-    flush(m.cp_id, *cp);
+    flush(id, *cp);
+  }
+
+  // Closes a session's links and forgets it.
+  void close_links(session& s) {
+    for (auto* link : {&s.monitor_link, &s.engine_link}) {
+      if (*link != 0) {
+        net_.close_link(*link);
+        routes_.erase(*link);
+        *link = 0;
+      }
+    }
+  }
+  void end(std::unique_ptr<session>& s) {
+    if (s) {
+      close_links(*s);
+      s.reset();
+    }
   }
 
   // ---- the charge point ----------------------------------------------------------------
@@ -433,7 +413,7 @@ private:
       auto& c = *cp.candidate;
       for (auto& sent : c.monitor->out().take_sends()) {
         if (sent.to != domain::monitor_machine::engine_link) {
-          c.net->send(c.monitor_link, envelope("monitor:" + id, std::move(sent)));
+          net_.send(c.monitor_link, envelope("monitor:" + id, std::move(sent)));
         }
       }
       for (auto& n : c.monitor->out().take_notices()) {
@@ -453,7 +433,7 @@ private:
           if (to_engine) {
             cp.engine->on_monitor(m, now_ms);
           } else {
-            l.net->send(l.monitor_link, m);
+            net_.send(l.monitor_link, m);
           }
         }
         for (auto& n : l.monitor->out().take_notices()) {
@@ -485,7 +465,7 @@ private:
         if (to_monitor) {
           cp.live->monitor->on_engine(m, now_ms);
         } else {
-          cp.live->net->send(cp.live->engine_link, m);
+          net_.send(cp.live->engine_link, m);
         }
       }
       for (auto& n : cp.engine->out().take_notices()) {
@@ -545,7 +525,7 @@ private:
     }
     cp.station->set_registration(ocpp::registration_status::rejected);
     cp.live->rejected = true;
-    cp.live->net->stop();
+    close_links(*cp.live);
     emit("rejected", {{"cp", id}, {"conn", cp.live->conn}, {"reason", verdict.reason}});
   }
 
@@ -573,7 +553,7 @@ private:
     decided(cp.candidate->conn, id, "refused by CENTRAL: " + verdict.reason);
     ws_.admit(cp.candidate->conn, false);
     emit("refused", {{"cp", id}, {"status", 401}, {"reason", verdict.reason}});
-    cp.candidate.reset();
+    end(cp.candidate);
     return true;
   }
 
@@ -618,9 +598,10 @@ private:
 
   gateway_settings settings_;
   ocpp::ws_server& ws_;
+  transport::transport& net_;
   std::unique_ptr<store::ocpp_store> store_;
   std::map<std::string, charge_point> cps_;
-  std::uint64_t generations_ = 0;
+  std::map<transport::link_id, std::string> routes_;  // a session's link -> its charge point
   bool announced_ = false;
 };
 
@@ -631,8 +612,8 @@ std::unique_ptr<ocpp::ws_sink> make_ws_bridge(caf::actor gateway) {
 }
 
 caf::actor spawn_gateway(caf::actor_system& sys, gateway_settings settings, ocpp::ws_server& ws,
-                         std::unique_ptr<store::ocpp_store> store, caf::actor view) {
-  return sys.spawn<gateway_actor>(std::move(settings), std::ref(ws), std::move(store), std::move(view));
+                         transport::transport& net, std::unique_ptr<store::ocpp_store> store, caf::actor view) {
+  return sys.spawn<gateway_actor>(std::move(settings), std::ref(ws), std::ref(net), std::move(store), std::move(view));
 }
 
 } // namespace evnet::gateway

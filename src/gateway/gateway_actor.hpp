@@ -4,8 +4,11 @@
 // connects it keeps a session: the charge point's Monitor
 // (domain::monitor_machine, as in EV_CP_M) and Engine (domain::ocpp_engine)
 // talking to each other in process, speaking to Central over their own two
-// CURVE links with the charge point's key (a transport of the session's
-// own), and the OCPP-J conversation (ocpp::station) on its WebSocket.
+// CURVE links with the charge point's key, and the OCPP-J conversation
+// (ocpp::station) on its WebSocket. Every session's links are on the
+// gateway's one transport (one thread, one ZeroMQ context), opened when
+// the upgrade arrives and closed with the session: a connected charge point
+// costs two TCP connections and a few descriptors, not a thread.
 //
 // A WebSocket upgrade is admitted only once Central accepted the charge
 // point's cp_auth with the password it presented (registered, unrevoked,
@@ -18,6 +21,7 @@
 
 #include "evnet/ocpp/ws_server.hpp"
 #include "evnet/store/ocpp_store.hpp"
+#include "evnet/transport.hpp"
 
 #include <caf/all.hpp>
 
@@ -39,7 +43,9 @@ struct gateway_settings {
 // Forwards the WebSocket server's events to the gateway actor.
 std::unique_ptr<ocpp::ws_sink> make_ws_bridge(caf::actor gateway);
 
+// `net` must be started before `ws` (app_shell::run's `started` hook):
+// an upgrade opens links on it.
 caf::actor spawn_gateway(caf::actor_system& sys, gateway_settings settings, ocpp::ws_server& ws,
-                         std::unique_ptr<store::ocpp_store> store, caf::actor view);
+                         transport::transport& net, std::unique_ptr<store::ocpp_store> store, caf::actor view);
 
 } // namespace evnet::gateway

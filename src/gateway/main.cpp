@@ -121,18 +121,18 @@ int main(int argc, char** argv) {
   settings.insecure = trust.insecure;
   settings.keys_dir = trust.keys_dir;
   settings.heartbeat_interval_s = static_cast<std::int64_t>(*heartbeat);
-  auto core = gateway::spawn_gateway(shell.system(), settings, ws, std::move(*db), shell.view());
-  auto bridge = gateway::make_ws_bridge(core);
-  if (auto st = ws.start(*bridge); !st) {
-    std::fprintf(stderr, "EV_OCPP: %s\n", st.err().message.c_str());
-    caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
-    return 1;
-  }
-  // The gateway's own transport holds no link: each session has its own.
+  // One transport for every charge point's links, each under the charge
+  // point's own key: the gateway has no key of its own.
   transport::options opts;
   opts.sender_name = "ocpp-gateway";
-  transport::transport idle{opts};
-  const int rc = shell.run(core, idle);
+  if (!trust.insecure) {
+    opts.curve = transport::curve_config{{}, nullptr};
+  }
+  transport::transport net{opts};
+  runtime::raise_open_file_limit();  // a few descriptors per connected charge point
+  auto core = gateway::spawn_gateway(shell.system(), settings, ws, net, std::move(*db), shell.view());
+  auto bridge = gateway::make_ws_bridge(core);
+  const int rc = shell.run(core, net, [&] { return ws.start(*bridge); });
   ws.stop();
   return rc;
 }

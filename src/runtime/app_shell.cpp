@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace evnet::runtime {
@@ -70,12 +71,19 @@ caf::actor_system& app_shell::system() { return *impl_->sys; }
 
 const caf::actor& app_shell::view() const { return impl_->view; }
 
-int app_shell::run(const caf::actor& core, transport::transport& net) {
+int app_shell::run(const caf::actor& core, transport::transport& net) { return run(core, net, [] { return status(ok_value); }); }
+
+int app_shell::run(const caf::actor& core, transport::transport& net, const std::function<status()>& started) {
   actor_sink sink{core};
-  if (auto st = net.start(sink); !st) {
+  auto st = net.start(sink);
+  if (st) {
+    st = started();
+  }
+  if (!st) {
     caf::anon_send(impl_->view, quit_atom::value);
     caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
     impl_->sys->await_all_actors_done();
+    net.stop();
     std::fprintf(stderr, "%s: %s\n", impl_->component.c_str(), st.err().message.c_str());
     return 1;
   }
@@ -90,6 +98,21 @@ int app_shell::run(const caf::actor& core, transport::transport& net) {
   net.stop();
   log_line(impl_->component, "stopped");
   return 0;
+}
+
+std::uint64_t raise_open_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return 0;
+  }
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      rl = raised;
+    }
+  }
+  return static_cast<std::uint64_t>(rl.rlim_cur);
 }
 
 } // namespace evnet::runtime

@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,6 +37,11 @@ public:
   // core quits. Returns the process exit code: 0, or 1 when the transport
   // cannot start (the reason is printed as one line on stderr).
   int run(const caf::actor& core, transport::transport& net);
+  // The same, with `started` called once the transport runs and before
+  // anything else is served: what must not start before the transport
+  // (EV_OCPP's WebSocket server, whose upgrades open links on it). An
+  // error it returns stops everything, printed like the transport's.
+  int run(const caf::actor& core, transport::transport& net, const std::function<status()>& started);
 
 private:
   struct impl;
@@ -45,5 +51,10 @@ private:
 
 // Creates the parent directory of `path` if it is missing.
 void ensure_parent_dir(const std::string& path);
+
+// Raises the soft limit on open files to the hard one, for a process that
+// holds connections per CP (Central, EV_OCPP): the soft limit is often
+// 1,024. Returns the limit in force afterwards (0 when it cannot be read).
+std::uint64_t raise_open_file_limit();
 
 } // namespace evnet::runtime
