@@ -1,4 +1,3 @@
-#include "evnet/domain/event_fields.hpp"
 #include "evnet/domain/engine_machine.hpp"
 
 #include <variant>
@@ -10,73 +9,12 @@ namespace {
 const std::string no_decision_in_time = "no decision from CENTRAL in time";
 const std::string cancelled_by_central = "cancelled by CENTRAL";
 
-
-std::pair<std::string, std::string> key_of(const protocol::charge_record& r) { return {r.cp_id, r.charge_id}; }
-
-error store_failure() { return error{errc::store, "the Engine's store is failing"}; }
-
 } // namespace
-
-// ---- memory_ledger ------------------------------------------------------------------
-
-status memory_ledger::save_open(const open_charge& c) {
-  if (failing) {
-    return store_failure();
-  }
-  open_ = c;
-  return ok_value;
-}
-
-status memory_ledger::save_finished(const protocol::charge_record& r) {
-  if (failing) {
-    return store_failure();
-  }
-  bool known = false;
-  for (const auto& [saved, acked] : records_) {
-    known = known || (saved.cp_id == r.cp_id && saved.charge_id == r.charge_id);
-  }
-  if (!known) {
-    records_.emplace_back(r, false);
-  }
-  if (open_ && open_->cp_id == r.cp_id && open_->view.charge_id == r.charge_id) {
-    open_.reset();
-  }
-  return ok_value;
-}
-
-status memory_ledger::acknowledge(const std::string& cp_id, const std::string& charge_id) {
-  if (failing) {
-    return store_failure();
-  }
-  for (auto& [saved, acked] : records_) {
-    if (saved.cp_id == cp_id && saved.charge_id == charge_id) {
-      acked = true;
-    }
-  }
-  return ok_value;
-}
-
-result<ledger_contents> memory_ledger::load() {
-  if (failing) {
-    return store_failure();
-  }
-  return ledger_contents{open_, unacknowledged()};
-}
-
-std::vector<protocol::charge_record> memory_ledger::unacknowledged() const {
-  std::vector<protocol::charge_record> out;
-  for (const auto& [saved, acked] : records_) {
-    if (!acked) {
-      out.push_back(saved);
-    }
-  }
-  return out;
-}
 
 // ---- engine_machine: inputs --------------------------------------------------------------
 
 engine_machine::engine_machine(engine_setup setup, engine_ledger& ledger, std::int64_t now)
-    : setup_(std::move(setup)), ledger_(ledger), last_resend_ms_(now), last_hello_ms_(now) {
+    : setup_(std::move(setup)), ledger_(ledger), records_(ledger, out_, now) {
   out_.notify("started", {{"listen", setup_.listen_port}});
   recover(now);
   settle_state();
@@ -139,7 +77,7 @@ void engine_machine::on_monitor_gone(const std::string& peer, std::int64_t now) 
 void engine_machine::on_central(const protocol::message& msg, std::int64_t now) {
   catch_up(now);
   if (const auto* a = std::get_if<protocol::record_ack>(&msg.payload)) {
-    on_record_ack(*a);
+    records_.on_record_ack(*a);
   } else if (const auto* e = std::get_if<protocol::error_reply>(&msg.payload);
              e != nullptr && e->code == errc::unauthenticated) {
     on_central_unauthenticated(now);
@@ -150,21 +88,16 @@ void engine_machine::on_central(const protocol::message& msg, std::int64_t now) 
 
 void engine_machine::on_central_connected(std::int64_t now) {
   catch_up(now);
-  central_up_ = true;
   central_known_ = true;
   out_.notify("central", {{"status", "connected"}, {"text", "connected to CENTRAL at " + setup_.central_address}});
-  // A new session: whatever was offered while the link was down was dropped.
-  if (charger_.configured()) {
-    hello(now);
-  }
-  resend_unacked(now);
+  records_.on_connected(now);
   settle_state();
 }
 
 void engine_machine::on_central_disconnected(std::int64_t now) {
   catch_up(now);
-  const bool news = central_up_ || !central_known_;  // once per outage, not per reconnect attempt
-  central_up_ = false;
+  const bool news = records_.central_up() || !central_known_;  // once per outage, not per reconnect attempt
+  records_.on_disconnected();
   central_known_ = true;
   if (news) {
     out_.notify("central", {{"status", "unreachable"},
@@ -174,13 +107,8 @@ void engine_machine::on_central_disconnected(std::int64_t now) {
 }
 
 void engine_machine::on_central_unauthenticated(std::int64_t now) {
-  // Central restarted or expired us: introduce ourselves again, then what
-  // it has not acknowledged (same link, so the hello arrives first).
   catch_up(now);
-  if (charger_.configured()) {
-    hello(now);
-    resend_unacked(now);
-  }
+  records_.on_unauthenticated(now);
   settle_state();
 }
 
@@ -263,12 +191,7 @@ void engine_machine::on_tick(std::int64_t now) {
       monitor_lost(now);
     }
   }
-  if (now - last_resend_ms_ >= resend_every_ms) {
-    resend_unacked(now);
-  }
-  if (charger_.configured() && now - last_hello_ms_ >= hello_every_ms) {
-    hello(now);
-  }
+  records_.on_tick(now);
   settle_state();
 }
 
@@ -287,9 +210,9 @@ void engine_machine::on_health(const std::string& peer, std::uint64_t corr) {
   if (r.charging) {
     r.charge = charger_.current();
   }
-  r.has_last = last_record_.has_value();
-  if (last_record_) {
-    r.last = *last_record_;
+  r.has_last = records_.last_record().has_value();
+  if (records_.last_record()) {
+    r.last = *records_.last_record();
   }
   to_monitor(peer, std::move(r), corr);
 }
@@ -314,7 +237,7 @@ void engine_machine::on_configure(const std::string& peer, std::uint64_t corr, c
   to_monitor(peer, protocol::ack{true, ""}, corr);
   if (changed) {
     out_.notify("configured", {{"cp", c.cp_id}, {"location", c.location}, {"price", c.price}});
-    hello(now);
+    records_.introduce(c.cp_id, now);
   }
 }
 
@@ -400,37 +323,13 @@ void engine_machine::on_cp_command(const std::string& peer, std::uint64_t corr, 
   to_monitor(peer, protocol::ack{true, ""}, corr);
 }
 
-// ---- Central's answers --------------------------------------------------------------------
-
-void engine_machine::on_record_ack(const protocol::record_ack& a) {
-  auto it = unacked_.find({a.cp_id, a.charge_id});
-  if (it == unacked_.end()) {
-    return;
-  }
-  if (auto st = ledger_.acknowledge(a.cp_id, a.charge_id); !st) {
-    error_notice(errc::store, st.err().message);
-    return;  // resent later; Central deduplicates
-  }
-  unacked_.erase(it);
-  out_.notify("acknowledged", {{"cp", a.cp_id}, {"charge_id", a.charge_id}});
-}
-
 // ---- charges --------------------------------------------------------------------------------
 
 // A charge that was running when this process died is settled from what the
 // ledger last saw; finished ones Central never acknowledged are resent.
 void engine_machine::recover(std::int64_t now) {
-  auto loaded = ledger_.load();
-  if (!loaded) {
-    error_notice(errc::store, loaded.err().message);
-    return;
-  }
-  for (auto& r : loaded->unacknowledged) {
-    unacked_[key_of(r)] = r;
-  }
-  if (loaded->open) {
-    const auto& c = *loaded->open;
-    finish(charger::settle_interrupted(c.cp_id, c.price, c.view, c.started_ms, now));
+  if (const auto c = records_.recover()) {
+    finish(charger::settle_interrupted(c->cp_id, c->price, c->view, c->started_ms, now));
   }
 }
 
@@ -468,14 +367,8 @@ void engine_machine::save_open() {
 }
 
 void engine_machine::finish(const protocol::charge_record& r) {
-  if (auto st = ledger_.save_finished(r); !st) {
-    error_notice(errc::store, st.err().message);
-  }
-  unacked_[key_of(r)] = r;
-  last_record_ = r;
   last_kwh_ = -1.0;
-  out_.notify("finished", ticket_fields(r));
-  to_central(protocol::charge_finished{r});
+  records_.finish(r);
 }
 
 void engine_machine::finish_if(const std::optional<protocol::charge_record>& r) {
@@ -488,18 +381,6 @@ void engine_machine::monitor_lost(std::int64_t now) {
   monitor_peer_.clear();
   if (charger_.charging()) {
     finish_if(charger_.end(now, end_reason::monitor_lost));
-  }
-}
-
-void engine_machine::hello(std::int64_t now) {
-  last_hello_ms_ = now;
-  to_central(protocol::engine_hello{cp_id()});
-}
-
-void engine_machine::resend_unacked(std::int64_t now) {
-  last_resend_ms_ = now;
-  for (const auto& [key, r] : unacked_) {
-    to_central(protocol::charge_finished{r});
   }
 }
 

@@ -1,7 +1,6 @@
 #include "evnet/domain/ocpp_engine.hpp"
 
 #include "evnet/domain/billing.hpp"
-#include "evnet/domain/event_fields.hpp"
 
 #include <algorithm>
 #include <array>
@@ -27,8 +26,6 @@ constexpr std::array<status_name, 9> status_names{{
     {ocpp_status::unavailable, "Unavailable"},
     {ocpp_status::faulted, "Faulted"},
 }};
-
-std::pair<std::string, std::string> key_of(const protocol::charge_record& r) { return {r.cp_id, r.charge_id}; }
 
 error store_failure() { return error{errc::store, "the gateway's store is failing"}; }
 
@@ -124,14 +121,9 @@ status memory_ocpp_ledger::close_transaction(std::int64_t id) {
 // ---- ocpp_engine: construction and evnet's side -----------------------------------------
 
 ocpp_engine::ocpp_engine(std::string cp_id, ocpp_ledger& ledger, std::int64_t now)
-    : cp_id_(std::move(cp_id)), ledger_(ledger), last_resend_ms_(now), last_hello_ms_(now) {
-  if (auto loaded = ledger_.load(); !loaded) {
-    error_notice(errc::store, loaded.err().message);
-  } else {
-    for (auto& r : loaded->unacknowledged) {
-      unacked_[key_of(r)] = r;
-    }
-  }
+    : cp_id_(std::move(cp_id)), ledger_(ledger), records_(ledger, out_, now) {
+  // (The gateway saves no open charge: its transactions stand for them.)
+  (void)records_.recover();
   // The charge point still holds its transaction: it goes on until its
   // StopTransaction, whenever that comes.
   if (auto open = ledger_.open_transaction_of(cp_id_); !open) {
@@ -165,36 +157,24 @@ void ocpp_engine::on_monitor(const protocol::message& msg, std::int64_t now) {
 void ocpp_engine::on_central(const protocol::message& msg, std::int64_t now) {
   deadlines(now);
   if (const auto* a = std::get_if<protocol::record_ack>(&msg.payload)) {
-    on_record_ack(*a);
+    records_.on_record_ack(*a);
   } else if (const auto* e = std::get_if<protocol::error_reply>(&msg.payload);
              e != nullptr && e->code == errc::unauthenticated) {
-    if (config_) {
-      hello(now);
-      resend_unacked(now);
-    }
+    records_.on_unauthenticated(now);
   }
   settle_state();
 }
 
 void ocpp_engine::on_central_connected(std::int64_t now) {
-  central_up_ = true;
-  if (config_) {
-    hello(now);
-  }
-  resend_unacked(now);
+  records_.on_connected(now);
   settle_state();
 }
 
-void ocpp_engine::on_central_disconnected(std::int64_t /*now*/) { central_up_ = false; }
+void ocpp_engine::on_central_disconnected(std::int64_t /*now*/) { records_.on_disconnected(); }
 
 void ocpp_engine::on_tick(std::int64_t now) {
   deadlines(now);
-  if (now - last_resend_ms_ >= resend_every_ms) {
-    resend_unacked(now);
-  }
-  if (config_ && now - last_hello_ms_ >= hello_every_ms) {
-    hello(now);
-  }
+  records_.on_tick(now);
   settle_state();
 }
 
@@ -409,7 +389,7 @@ void ocpp_engine::on_stop_transaction(const std::string& call_id, std::int64_t t
                                              : end_reason::unplugged;
     // The record first: if the close is lost, the replayed StopTransaction
     // makes the same record again, which the ledger and Central deduplicate.
-    finish(r);
+    records_.finish(r);
     if (auto st = ledger_.close_transaction(t.id); !st) {
       error_notice(errc::store, st.err().message);
     }
@@ -472,9 +452,9 @@ void ocpp_engine::on_health(std::uint64_t corr) {
     r.charge.driver_id = pending_->driver_id;
     r.charge.duration_s = pending_->duration_s;
   }
-  r.has_last = last_record_.has_value();
-  if (last_record_) {
-    r.last = *last_record_;
+  r.has_last = records_.last_record().has_value();
+  if (records_.last_record()) {
+    r.last = *records_.last_record();
   }
   to_monitor(std::move(r), corr);
 }
@@ -491,7 +471,7 @@ void ocpp_engine::on_configure(std::uint64_t corr, const protocol::cp_config& c,
   to_monitor(protocol::ack{true, ""}, corr);
   if (changed) {
     out_.notify("configured", {{"cp", c.cp_id}, {"location", c.location}, {"price", c.price}});
-    hello(now);
+    records_.introduce(cp_id_, now);
   }
 }
 
@@ -618,19 +598,6 @@ void ocpp_engine::on_cp_command(std::uint64_t corr, const protocol::cp_command& 
   to_monitor(protocol::ack{true, ""}, corr);
 }
 
-void ocpp_engine::on_record_ack(const protocol::record_ack& a) {
-  auto it = unacked_.find({a.cp_id, a.charge_id});
-  if (it == unacked_.end()) {
-    return;
-  }
-  if (auto st = ledger_.acknowledge(a.cp_id, a.charge_id); !st) {
-    error_notice(errc::store, st.err().message);
-    return;  // resent later; Central deduplicates
-  }
-  unacked_.erase(it);
-  out_.notify("acknowledged", {{"cp", a.cp_id}, {"charge_id", a.charge_id}});
-}
-
 // ---- charges ----------------------------------------------------------------------------------
 
 void ocpp_engine::deadlines(std::int64_t now) {
@@ -674,29 +641,7 @@ void ocpp_engine::never_started(std::string_view why, std::int64_t now) {
                             {"driver", pending_->driver_id},
                             {"reason", std::string(why)}});
   pending_.reset();
-  finish(r);
-}
-
-void ocpp_engine::finish(const protocol::charge_record& r) {
-  if (auto st = ledger_.save_finished(r); !st) {
-    error_notice(errc::store, st.err().message);
-  }
-  unacked_[key_of(r)] = r;
-  last_record_ = r;
-  out_.notify("finished", ticket_fields(r));
-  to_central(protocol::charge_finished{r});
-}
-
-void ocpp_engine::hello(std::int64_t now) {
-  last_hello_ms_ = now;
-  to_central(protocol::engine_hello{cp_id_});
-}
-
-void ocpp_engine::resend_unacked(std::int64_t now) {
-  last_resend_ms_ = now;
-  for (const auto& [key, r] : unacked_) {
-    to_central(protocol::charge_finished{r});
-  }
+  records_.finish(r);
 }
 
 // ---- small things -------------------------------------------------------------------------------

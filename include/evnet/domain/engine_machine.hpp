@@ -26,11 +26,11 @@
 //  - Supply: telemetry to Central (and a `progress` event) once a second
 //    while supplying, when the kWh changed; the running charge is saved at
 //    confirmation, at the plug and with every telemetry.
-//  - Records: every finished charge is saved, sent, and kept until
-//    record_ack; resent every 2 s and on `connected` (the transport drops
-//    what is offered while Central's link is down).
-//  - engine_hello on configure, on `connected`, every 5 s and when Central
-//    says `unauthenticated`.
+//  - Records (record_keeper): every finished charge is saved, sent, and
+//    kept until record_ack; resent every 2 s and on `connected` (the
+//    transport drops what is offered while Central's link is down).
+//  - engine_hello (record_keeper) on configure, on `connected`, every 5 s
+//    and when Central says `unauthenticated`.
 //  - The watchdog: no message from the Monitor for 3 s (it checks health
 //    every second), or its link gone, while a charge is confirmed -> the
 //    charge ends with end_reason::monitor_lost rather than run unwatched.
@@ -43,6 +43,7 @@
 #include "evnet/domain/charger.hpp"
 #include "evnet/domain/engine_command.hpp"
 #include "evnet/domain/outbox.hpp"
+#include "evnet/domain/record_keeper.hpp"
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
 
@@ -55,58 +56,6 @@
 #include <vector>
 
 namespace evnet::domain {
-
-// ---- what the Engine keeps on disk ---------------------------------------------
-
-// The charge running now, as last saved.
-struct open_charge {
-  protocol::charge_view view;
-  std::string cp_id;
-  double price = 0.0;
-  std::int64_t started_ms = 0;
-};
-
-// What a ledger holds after a restart.
-struct ledger_contents {
-  std::optional<open_charge> open;                     // the charge running when the process died
-  std::vector<protocol::charge_record> unacknowledged;  // oldest first
-};
-
-// The Engine's durable memory. store::engine_store implements it on SQLite;
-// memory_ledger below keeps it in memory (tests, simulation).
-class engine_ledger {
-public:
-  virtual ~engine_ledger() = default;
-  // Replaces the running charge (one at most).
-  virtual status save_open(const open_charge& c) = 0;
-  // A finished charge, kept until acknowledged; clears the open charge of
-  // that very charge id. Idempotent on (cp_id, charge_id).
-  virtual status save_finished(const protocol::charge_record& r) = 0;
-  virtual status acknowledge(const std::string& cp_id, const std::string& charge_id) = 0;
-  virtual result<ledger_contents> load() = 0;
-};
-
-// An engine_ledger in memory. It outlives the machines that use it, so a
-// simulator can "restart" an Engine on the same ledger; `failing` makes
-// every call fail with errc::store, as a broken disk would.
-class memory_ledger final : public engine_ledger {
-public:
-  status save_open(const open_charge& c) override;
-  status save_finished(const protocol::charge_record& r) override;
-  status acknowledge(const std::string& cp_id, const std::string& charge_id) override;
-  result<ledger_contents> load() override;
-
-  const std::optional<open_charge>& open() const { return open_; }
-  // Every record saved, oldest first, with whether it was acknowledged.
-  const std::vector<std::pair<protocol::charge_record, bool>>& records() const { return records_; }
-  std::vector<protocol::charge_record> unacknowledged() const;
-
-  bool failing = false;
-
-private:
-  std::optional<open_charge> open_;
-  std::vector<std::pair<protocol::charge_record, bool>> records_;
-};
 
 // ---- the machine ------------------------------------------------------------------
 
@@ -122,15 +71,15 @@ struct engine_setup {
 class engine_machine {
 public:
   // The name of Central's link in outgoing::to (anything else is a Monitor's routing id).
-  static constexpr std::string_view central_link = "central";
+  static constexpr std::string_view central_link = record_keeper::central_link;
 
   // The period its owner calls on_tick() with: supply is counted in whole
   // seconds, so each reported second is within a quarter of the real one.
   static constexpr std::int64_t tick_ms = 250;
   // Without a word from the Monitor for this long, a charge is ended.
   static constexpr std::int64_t monitor_silence_ms = 3000;
-  static constexpr std::int64_t resend_every_ms = 2000;
-  static constexpr std::int64_t hello_every_ms = 5000;
+  static constexpr std::int64_t resend_every_ms = record_keeper::resend_every_ms;
+  static constexpr std::int64_t hello_every_ms = record_keeper::hello_every_ms;
 
   // Queues the `started` event, then recovers from the ledger (which must
   // outlive the machine).
@@ -169,7 +118,7 @@ public:
   bool quit_requested() const { return quit_; }
   const charger& cp() const { return charger_; }
   // Finished charges Central has not acknowledged yet.
-  std::size_t unacknowledged() const { return unacked_.size(); }
+  std::size_t unacknowledged() const { return records_.unacknowledged(); }
   // The Monitor's routing id (empty when none is known).
   const std::string& monitor() const { return monitor_peer_; }
 
@@ -196,7 +145,6 @@ private:
   void on_decision(const std::string& peer, std::uint64_t corr, const protocol::authorize_decision& d,
                    std::int64_t now);
   void on_cp_command(const std::string& peer, std::uint64_t corr, const protocol::cp_command& c, std::int64_t now);
-  void on_record_ack(const protocol::record_ack& a);
 
   void started_supply();
   void dropped(const charger::reservation& r, std::string_view why);
@@ -204,12 +152,11 @@ private:
   void finish(const protocol::charge_record& r);
   void finish_if(const std::optional<protocol::charge_record>& r);
   void monitor_lost(std::int64_t now);
-  void hello(std::int64_t now);
-  void resend_unacked(std::int64_t now);
 
   engine_setup setup_;
   engine_ledger& ledger_;
   outbox out_;
+  record_keeper records_;  // finished charges until acknowledged; engine_hello
   charger charger_;
   bool quit_ = false;
 
@@ -218,14 +165,9 @@ private:
   // Every peer that spoke as a Monitor, when last heard (forgotten when its
   // link expires): a Monitor gone while another still watches ends nothing.
   std::map<std::string, std::int64_t> monitors_seen_;
-  bool central_up_ = false;
   bool central_known_ = false;  // a link event was seen (an outage is reported once)
-  std::int64_t last_resend_ms_ = 0;
-  std::int64_t last_hello_ms_ = 0;
   double last_kwh_ = -1.0;  // the kWh last reported; -1: none yet for this charge
   std::optional<cp_state> state_shown_;
-  std::map<std::pair<std::string, std::string>, protocol::charge_record> unacked_;  // by (cp, charge id)
-  std::optional<protocol::charge_record> last_record_;
 };
 
 } // namespace evnet::domain

@@ -4,13 +4,14 @@
 // decides for a real charge point where engine_machine decides for a
 // simulated one. Towards Central it speaks the Engine's protocol, exactly
 // like engine_machine (engine_hello, telemetry, charge_finished kept until
-// record_ack), and it answers the gateway's in-process Monitor
-// (monitor_machine, unchanged) the way an Engine does (health_reply,
-// engine_configure, the authorisation fence, cp_command). Towards the
-// charge point it turns those into OCPP 1.6 actions, and the charge point's
-// OCPP messages into Engine facts. It never sees JSON framing, a socket or
-// a clock: the gateway decodes OCPP-J into the calls below, passes the
-// time, and encodes what take_requests() and take_answers() return.
+// record_ack: the same record_keeper), and it answers the gateway's
+// in-process Monitor (monitor_machine, unchanged) the way an Engine does
+// (health_reply, engine_configure, the authorisation fence, cp_command).
+// Towards the charge point it turns those into OCPP 1.6 actions, and the
+// charge point's OCPP messages into Engine facts. It never sees JSON
+// framing, a socket or a clock: the gateway decodes OCPP-J into the calls
+// below, passes the time, and encodes what take_requests() and
+// take_answers() return.
 //
 // The mapping (docs/OCPP.md):
 //  - StatusNotification (connector 1 or 0): Faulted -> the Engine is KO
@@ -50,6 +51,7 @@
 
 #include "evnet/domain/engine_machine.hpp"
 #include "evnet/domain/outbox.hpp"
+#include "evnet/domain/record_keeper.hpp"
 #include "evnet/json.hpp"
 #include "evnet/protocol.hpp"
 #include "evnet/result.hpp"
@@ -156,8 +158,8 @@ struct ocpp_answer {
 class ocpp_engine {
 public:
   static constexpr std::string_view central_link = engine_machine::central_link;
-  static constexpr std::int64_t resend_every_ms = engine_machine::resend_every_ms;
-  static constexpr std::int64_t hello_every_ms = engine_machine::hello_every_ms;
+  static constexpr std::int64_t resend_every_ms = record_keeper::resend_every_ms;
+  static constexpr std::int64_t hello_every_ms = record_keeper::hello_every_ms;
   static constexpr std::int64_t reservation_timeout_ms = charger::reservation_timeout_ms;
   // A confirmed charge whose StartTransaction never comes.
   static constexpr std::int64_t plug_timeout_ms = charger::plug_timeout_ms;
@@ -215,7 +217,7 @@ public:
     return pending_ && pending_->confirmed ? std::optional<std::string>{pending_->driver_id} : std::nullopt;
   }
   const std::string& cp_id() const { return cp_id_; }
-  std::size_t unacknowledged() const { return unacked_.size(); }
+  std::size_t unacknowledged() const { return records_.unacknowledged(); }
 
 private:
   // A reservation or a confirmed charge not started yet.
@@ -263,19 +265,16 @@ private:
   void on_authorize(std::uint64_t corr, const protocol::authorize_request& req, std::int64_t now);
   void on_decision(std::uint64_t corr, const protocol::authorize_decision& d, std::int64_t now);
   void on_cp_command(std::uint64_t corr, const protocol::cp_command& c, std::int64_t now);
-  void on_record_ack(const protocol::record_ack& a);
 
   void deadlines(std::int64_t now);
   void never_started(std::string_view why, std::int64_t now);
-  void finish(const protocol::charge_record& r);
-  void hello(std::int64_t now);
-  void resend_unacked(std::int64_t now);
   void settle_state();
   std::string new_charge_id(std::int64_t now);
 
   std::string cp_id_;
   ocpp_ledger& ledger_;
   outbox out_;
+  record_keeper records_;  // finished charges until acknowledged; engine_hello
   std::vector<ocpp_request> requests_;
   std::vector<ocpp_answer> answers_;
 
@@ -293,12 +292,6 @@ private:
   std::uint64_t telemetry_seq_ = 0;
   bool remote_stop_sent_ = false;
   std::uint64_t charges_made_ = 0;
-
-  bool central_up_ = false;
-  std::int64_t last_resend_ms_ = 0;
-  std::int64_t last_hello_ms_ = 0;
-  std::map<std::pair<std::string, std::string>, protocol::charge_record> unacked_;
-  std::optional<protocol::charge_record> last_record_;
   std::optional<cp_state> state_shown_;
 };
 
