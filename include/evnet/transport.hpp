@@ -212,7 +212,9 @@ enum class event_kind {
   rejected,      // a frame failed decode(); detail holds the error. At most
                  // one a second per peer; a later one says how many it stands for
   admitted,      // CURVE server: the ZAP handler admitted a key (user_id, key, address)
-  refused,       // CURVE server: a handshake was refused: unknown or revoked key
+  refused,       // CURVE client (DEALER): the server refused our key (ZAP:
+                 // unknown or revoked); the link goes on trying, with backoff.
+                 // CURVE server: a handshake was refused: unknown or revoked key
                  // (key set), a plaintext client, a client without our server
                  // key (key empty). At most one a second per address; a later
                  // one says how many it stands for

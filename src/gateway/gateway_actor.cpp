@@ -350,6 +350,17 @@ private:
     const auto now_ms = now();
     const bool up = ev.kind == transport::event_kind::connected;
     const bool down = ev.kind == transport::event_kind::disconnected;
+    if (ev.kind == transport::event_kind::refused) {
+      // Central's ZAP handler refused the charge point's key: it was
+      // revoked (or never registered there). Not an outage: a verdict.
+      const auto reason = "CENTRAL refused CP " + id + "'s key (revoked or unknown)";
+      if (s == cp->live.get()) {
+        reject_live(id, *cp, reason);
+      } else {
+        refuse_candidate(id, *cp, reason);
+      }
+      return;
+    }
     if (ev.link == s->monitor_link) {
       if (up) {
         s->monitor->on_central_connected(now_ms);
@@ -523,10 +534,15 @@ private:
       case ocpp::admission::refuse:
         break;
     }
+    reject_live(id, cp, verdict.reason);
+  }
+
+  // Central refused the connected charge point: Rejected from now on.
+  void reject_live(const std::string& id, charge_point& cp, const std::string& reason) {
     cp.station->set_registration(ocpp::registration_status::rejected);
     cp.live->rejected = true;
     close_links(*cp.live);
-    emit("rejected", {{"cp", id}, {"conn", cp.live->conn}, {"reason", verdict.reason}});
+    emit("rejected", {{"cp", id}, {"conn", cp.live->conn}, {"reason", reason}});
   }
 
   // The candidate Monitor's `auth` notice is Central's answer to its
@@ -550,11 +566,15 @@ private:
       case ocpp::admission::refuse:
         break;
     }
-    decided(cp.candidate->conn, id, "refused by CENTRAL: " + verdict.reason);
-    ws_.admit(cp.candidate->conn, false);
-    emit("refused", {{"cp", id}, {"status", 401}, {"reason", verdict.reason}});
-    end(cp.candidate);
+    refuse_candidate(id, cp, verdict.reason);
     return true;
+  }
+
+  void refuse_candidate(const std::string& id, charge_point& cp, const std::string& reason) {
+    decided(cp.candidate->conn, id, "refused by CENTRAL: " + reason);
+    ws_.admit(cp.candidate->conn, false);
+    emit("refused", {{"cp", id}, {"status", 401}, {"reason", reason}});
+    end(cp.candidate);
   }
 
   // ---- the audit of refused upgrades ----------------------------------------------------

@@ -579,7 +579,10 @@ private:
       // server is noticed in milliseconds, not after the silence limit. The
       // accept and the handshake tell dealer_liveness how far an attempt
       // got, so a slow handshake is waited for, not abandoned.
-      attach_monitor(l, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+      // A refused key (ZAP's 400 in the server's ERROR command) is told to
+      // the application: it is not an outage, and retrying will not help.
+      attach_monitor(l, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
       l.socket->connect(ep);
     } catch (const zmq::error_t& e) {
       close_socket(l);
@@ -1076,6 +1079,9 @@ private:
           l.live.reached(now);
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
           l.live.handshaken(now);
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+          emit(l, event_kind::refused, {},
+               "the server refused this link's key (status " + std::to_string(value) + "): unknown or revoked");
         }
         continue;
       }

@@ -34,6 +34,7 @@ const CP_JS = path.join(CLIENT_DIR, 'charge_point.js');
 
 const CP_ID = 'OC1';
 const CP_PASSWORD = 'oc1-secret-password';
+const NEW_PASSWORD = 'oc1-changed-password-42';  // set in check 12
 const PRICE = 0.30;
 const HEARTBEAT_S = 30;
 
@@ -677,7 +678,6 @@ async function main() {
 
     // ---- 12: Central refuses a charge point already connected
     await check(12, 'BootNotification Rejected once Central refuses a connected charge point (its password changed while Central was down), SecurityError for other CALLs, Central shows it DISCONNECTED; the new password -> Accepted', async () => {
-        const NEW_PASSWORD = 'oc1-changed-password-42';
         const cp12 = new ChargePoint('cp12', wsUrl, ['--password', CP_PASSWORD]);
         await cp12.waitFor((e) => e.event === 'ready', 'the charge point harness ready');
         const upFrom = central.mark();
@@ -728,8 +728,43 @@ async function main() {
         await cp12.waitFor((e) => e.event === 'bye', 'the charge point quits').catch(() => {});
     });
 
+    // ---- 13: Central revokes a connected charge point
+    await check(13, 'Central "revoke OC1" while it is connected: the gateway sees its key refused, BootNotification Rejected, SecurityError for other CALLs; a new connection is refused with 401 and audited by the gateway', async () => {
+        const cp13 = new ChargePoint('cp13', wsUrl, ['--password', NEW_PASSWORD]);
+        await cp13.waitFor((e) => e.event === 'ready', 'the charge point harness ready');
+        const upFrom = central.mark();
+        let r = await cp13.connect();
+        assertEq(r.event, 'open', `the connect (${JSON.stringify(r)})`);
+        let boot = await cp13.call('BootNotification', { chargePointVendor: 'evnet-test', chargePointModel: 'node' });
+        assertEq(boot.status, 'Accepted', 'BootNotification status before the revocation');
+        await central.waitFor(centralState('ACTIVE'), 'Central\'s cp_state OC1 ACTIVE', upFrom);
+        const gwFrom = gateway.mark();
+        central.send(`revoke ${CP_ID}`);
+        const rej = await gateway.waitFor((e) => e.event === 'rejected' && e.cp === CP_ID,
+            'the gateway\'s "rejected" for OC1 after the revocation', gwFrom);
+        assert(/key/.test(rej.reason), `the rejection names the key: ${JSON.stringify(rej)}`);
+        boot = await cp13.call('BootNotification', { chargePointVendor: 'evnet-test', chargePointModel: 'node' });
+        assertEq(boot.status, 'Rejected', 'BootNotification status once revoked');
+        const st = await cp13.cmd({ cmd: 'call', action: 'StatusNotification',
+            payload: { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: iso() } },
+        (e) => e.event === 'result' || e.event === 'call_error', 'the answer to a StatusNotification while Rejected');
+        assertEq([st.event, st.code], ['call_error', 'SecurityError'], 'a StatusNotification while Rejected');
+        await cp13.cmd({ cmd: 'close' }, (e) => e.event === 'close' || e.event === 'not_connected', 'the charge point closes');
+        const reFrom = gateway.mark();
+        r = await cp13.connect();
+        assertEq([r.event, r.status], ['refused', 401], `a new connection of the revoked charge point (${JSON.stringify(r)})`);
+        await gateway.waitFor((e) => e.event === 'refused' && e.status === 401 && e.path === `/ocpp/${CP_ID}`,
+            'the server\'s "refused" for the revoked OC1', reFrom);
+        const gwAudit = execFileSync(BIN.gateway, ['--audit', '--db', 'gw.db'], { cwd: tmp, encoding: 'utf8' })
+            .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+        assert(gwAudit.some((a) => a.cp === CP_ID && a.status === 401 && /revoked/.test(a.reason)),
+            `the gateway's audit has no refusal of the revoked OC1: ${JSON.stringify(gwAudit.slice(-3))}`);
+        cp13.send({ cmd: 'quit' });
+        await cp13.waitFor((e) => e.event === 'bye', 'the charge point quits').catch(() => {});
+    });
+
     log(`# ${passed} passed, ${failed} failed`);
-    return failed === 0 && passed === 12 ? 0 : 1;  // every check above ran
+    return failed === 0 && passed === 13 ? 0 : 1;  // every check above ran
 }
 
 main().then((code) => finish(code), (e) => {

@@ -180,7 +180,10 @@ BOOST_AUTO_TEST_CASE(a_pair_not_in_the_ring_never_connects_and_the_other_link_st
     return has_event(v, tr::event_kind::refused, [&](const auto& e) { return e.key == stranger.public_key; });
   }));
   BOOST_REQUIRE(c.sink.wait_for([&](const auto& v) { return link_event_seen(v, x, tr::event_kind::disconnected); }));
+  // The client is told its key was refused: not an outage, a verdict.
+  BOOST_REQUIRE(c.sink.wait_for([&](const auto& v) { return link_event_seen(v, x, tr::event_kind::refused); }));
   BOOST_REQUIRE(c.sink.wait_for([&](const auto& v) { return link_event_seen(v, a, tr::event_kind::connected); }));
+  BOOST_TEST(!c.sink.wait_for([&](const auto& v) { return link_event_seen(v, a, tr::event_kind::refused); }, 100ms));
   (void)c.t.send(x, proto::make("monitor:X", proto::cp_auth{"X"}, 9));  // dropped: never up
   BOOST_REQUIRE(c.t.send(a, proto::make("monitor:A", proto::cp_auth{"A"}, 1)));
   BOOST_REQUIRE(c.sink.wait_for([&](const auto& v) { return ack_on_link(v, a, 1); }));
