@@ -311,8 +311,19 @@ void monitor_machine::on_decision_ack(const protocol::decision_ack& a, std::uint
 // ---- commands and configuration ------------------------------------------------------
 
 void monitor_machine::on_cp_command(const protocol::cp_command& c, std::uint64_t corr, std::int64_t now) {
+  // Central resends a command until it is acknowledged (same correlation):
+  // only the latest relay is waited for, so a copy the Engine never got
+  // (its link was not up yet) is not reported as unanswered after the
+  // command itself was acknowledged.
+  forget_command(corr);
   const auto engine_corr = to_engine(c);
   engine_waits_[engine_corr] = engine_wait{awaiting::command_ack, c.command, corr, now + engine_answer_ms};
+}
+
+void monitor_machine::forget_command(std::uint64_t central_correlation) {
+  std::erase_if(engine_waits_, [&](const auto& kv) {
+    return kv.second.what == awaiting::command_ack && kv.second.central_correlation == central_correlation;
+  });
 }
 
 void monitor_machine::configure_engine(std::int64_t now) {
@@ -332,6 +343,7 @@ void monitor_machine::on_engine_ack(const protocol::ack& a, std::uint64_t corr) 
   engine_waits_.erase(it);
   switch (w.what) {
   case awaiting::command_ack:
+    forget_command(w.central_correlation);  // the earlier copies of the same command
     to_central(a, w.central_correlation);
     out_.notify("command", {{"command", to_string(w.order)}, {"ok", a.ok}, {"reason", a.reason}});
     break;

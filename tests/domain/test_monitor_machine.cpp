@@ -634,6 +634,28 @@ BOOST_AUTO_TEST_CASE(a_decision_for_an_unknown_request_is_still_relayed) {
 
 // ---- operator commands --------------------------------------------------------------------
 
+// Central resends a command until acknowledged; a copy the Engine never got
+// (its link was not up yet) is not reported as unanswered once the command
+// itself was acknowledged.
+BOOST_AUTO_TEST_CASE(a_resent_command_acknowledged_once_is_never_reported_unanswered) {
+  ready r;
+  r.from_central(protocol::cp_command{"ALC1", cp_order::resume, "operator"}, 61);  // lost on the way
+  r.run(1000);
+  r.from_central(protocol::cp_command{"ALC1", cp_order::resume, "operator"}, 61);  // Central's resend
+  const auto relayed = r.sends<protocol::cp_command>("engine");
+  BOOST_TEST_REQUIRE(relayed.size() == 2u);
+  r.from_engine(protocol::ack{true, ""}, relayed[1].correlation);
+  r.run(5000);
+  const auto ev = r.events("command");
+  BOOST_TEST_REQUIRE(ev.size() == 1u);
+  BOOST_TEST(flag(ev[0], "ok"));
+  BOOST_TEST(r.sends<protocol::ack>("central").size() == 1u);
+  // The first copy's ack, late, changes nothing.
+  r.from_engine(protocol::ack{true, ""}, relayed[0].correlation);
+  BOOST_TEST(r.events("command").size() == 1u);
+  BOOST_TEST(r.sends<protocol::ack>("central").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_command_is_relayed_and_its_ack_goes_back_with_an_event) {
   ready r;
   r.from_central(protocol::cp_command{"ALC1", cp_order::stop, "maintenance"}, 51);

@@ -169,6 +169,9 @@ private:
   void authenticate(std::int64_t now);
   void on_auth_reply(const protocol::cp_auth_reply& r, std::int64_t now);
   void send_status();
+  // Stops waiting for the Engine's ack of any relay of Central's command
+  // `central_correlation`.
+  void forget_command(std::uint64_t central_correlation);
   void configure_engine(std::int64_t now);
   void report_engine(const engine_report& r);
 
