@@ -82,8 +82,8 @@ _evnet_plan_ocpp() {
     --db "$plan_var/ocpp-gateway.db" --heartbeat 30 "${plan_trust[@]}"
   printf 'await\t%s\n' "$plan_ocpp_port"
   _evnet_plan_step raw "ocpp-$plan_ocpp_cp" ocpp right "OCPP charge point $plan_ocpp_cp (simulated)" \
-    sh -c "exec node \"\$1\" --url ws://127.0.0.1:$plan_ocpp_port/ocpp --id $plan_ocpp_cp --password \"\$(cat \"\$2\")\"" \
-    sim "$root_dir/tools/ocpp/sim_charge_point.js" "$plan_ocpp_password_file"
+    node "$root_dir/tools/ocpp/sim_charge_point.js" --url "ws://127.0.0.1:$plan_ocpp_port/ocpp" --id "$plan_ocpp_cp" \
+    --password-file "$plan_ocpp_password_file"
 }
 
 _evnet_plan_cps() {

@@ -22,7 +22,7 @@ const { RPCClient } = require(path.join(__dirname, '..', '..', 'tests', 'ocpp', 
 
 function usage(problem) {
     process.stderr.write(`${problem ? 'error: ' + problem + '\n' : ''}` +
-        'usage: sim_charge_point.js --url ws://HOST:PORT/ocpp --id CP_ID --password P\n');
+        'usage: sim_charge_point.js --url ws://HOST:PORT/ocpp --id CP_ID (--password P | --password-file FILE)\n');
     process.exit(2);
 }
 
@@ -30,10 +30,18 @@ const opts = {};
 for (let i = 2; i < process.argv.length; i += 2) {
     const key = process.argv[i];
     const value = process.argv[i + 1];
-    if (!['--url', '--id', '--password'].includes(key) || value === undefined) usage(`bad argument ${key}`);
+    if (!['--url', '--id', '--password', '--password-file'].includes(key) || value === undefined) usage(`bad argument ${key}`);
     opts[key.slice(2)] = value;
 }
-if (!opts.url || !opts.id || !opts.password) usage('--url, --id and --password are required');
+// A file keeps the password out of the process list (ps shows arguments).
+if (opts['password-file'] !== undefined) {
+    try {
+        opts.password = require('fs').readFileSync(opts['password-file'], 'utf8').trim();
+    } catch (e) {
+        usage(`cannot read --password-file: ${e.message}`);
+    }
+}
+if (!opts.url || !opts.id || !opts.password) usage('--url, --id and --password (or --password-file) are required');
 
 const say = (event, fields = {}) => process.stdout.write(JSON.stringify({ event, cp: opts.id, ...fields }) + '\n');
 const now = () => new Date().toISOString();
@@ -41,6 +49,9 @@ const now = () => new Date().toISOString();
 let meterWh = 0;          // the energy register, Wh
 let tx = null;            // { id, timer }
 let heartbeat = null;
+let inoperative = false;  // ChangeAvailability Inoperative in force
+// The status when no transaction runs.
+const idle = () => (inoperative ? 'Unavailable' : 'Available');
 
 const client = new RPCClient({
     endpoint: opts.url,
@@ -81,12 +92,12 @@ async function stop(reason) {
     clearInterval(timer);
     tx = null;
     await client.call('StopTransaction', { transactionId: id, meterStop: meterWh, timestamp: now(), reason });
-    await status('Available');
+    await status(idle());
     say('stopped', { transactionId: id, meterStop: meterWh });
 }
 
 client.handle('RemoteStartTransaction', ({ params }) => {
-    if (tx) return { status: 'Rejected' };
+    if (tx || inoperative) return { status: 'Rejected' };
     setImmediate(() => start(params.idTag).catch((e) => say('error', { message: e.message })));
     return { status: 'Accepted' };
 });
@@ -96,8 +107,10 @@ client.handle('RemoteStopTransaction', ({ params }) => {
     return { status: 'Accepted' };
 });
 client.handle('ChangeAvailability', ({ params }) => {
-    setImmediate(() => status(params.type === 'Inoperative' ? 'Unavailable' : 'Available')
-        .catch((e) => say('error', { message: e.message })));
+    inoperative = params.type === 'Inoperative';
+    // During a transaction the change waits for its end (OCPP 1.6: Scheduled).
+    if (tx) return { status: inoperative ? 'Scheduled' : 'Accepted' };
+    setImmediate(() => status(idle()).catch((e) => say('error', { message: e.message })));
     return { status: 'Accepted' };
 });
 
@@ -116,7 +129,7 @@ client.on('open', async () => {
         if (boot.status !== 'Accepted') return;
         clearInterval(heartbeat);
         heartbeat = setInterval(() => client.call('Heartbeat', {}).catch(() => {}), Math.max(1, boot.interval) * 1000);
-        await status(tx ? 'Charging' : 'Available');
+        await status(tx ? 'Charging' : idle());
     } catch (e) {
         say('error', { message: e.message });
     }
