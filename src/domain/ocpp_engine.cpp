@@ -363,9 +363,10 @@ void ocpp_engine::on_stop_transaction(const std::string& call_id, std::int64_t t
   deadlines(now);
   auto known = ledger_.transaction(transaction_id);
   if (!known) {
-    // Without the ledger nothing can be billed safely; the charge point
-    // keeps the StopTransaction queued and sends it again.
+    // Without the ledger nothing can be billed safely: InternalError, and
+    // the charge point sends the StopTransaction again (OCPP 1.6, 4.10).
     error_notice(errc::store, known.err().message);
+    answers_.push_back(ocpp_answer{call_id, {}, "the gateway could not record the StopTransaction: send it again"});
     return;
   }
   if (!*known) {

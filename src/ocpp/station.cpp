@@ -216,6 +216,10 @@ void station::collect(std::int64_t now) {
     if (cp_call_open_ == a.call_id) {
       cp_call_open_.reset();
     }
+    if (a.internal_error) {
+      refuse(a.call_id, call_error_code::internal_error, std::move(*a.internal_error), "CALLRESULT");
+      continue;
+    }
     answer(a.call_id, json::value(std::move(a.payload)), "CALLRESULT");
   }
   for (auto& r : engine_.take_requests()) {

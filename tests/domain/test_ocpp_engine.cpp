@@ -569,4 +569,29 @@ BOOST_AUTO_TEST_CASE(a_failing_store_refuses_to_supply_unrecorded) {
   BOOST_TEST(!r.m->charging());
 }
 
+// A StopTransaction the store cannot check is answered InternalError (the
+// charge point sends it again, OCPP 1.6 4.10); the retry bills it once.
+BOOST_AUTO_TEST_CASE(a_stop_the_store_cannot_check_is_an_internal_error_and_its_retry_bills_once) {
+  rig r;
+  r.ready();
+  r.authorize("D1", 0);
+  const auto tx = r.start_tx("D1", 1000);
+  r.ledger.failing = true;
+  r.m->on_stop_transaction("stop-1", tx, 4000, r.now, r.now);
+  r.drain();
+  BOOST_TEST_REQUIRE(!r.answers.empty());
+  BOOST_TEST(r.answers.back().call_id == "stop-1");
+  BOOST_TEST(r.answers.back().internal_error.has_value());
+  BOOST_TEST(r.sent_of<protocol::charge_finished>("central").empty());
+  r.ledger.failing = false;
+  r.m->on_stop_transaction("stop-2", tx, 4000, r.now, r.now);
+  r.drain();
+  BOOST_TEST(!r.answers.back().internal_error.has_value());
+  BOOST_TEST(id_tag_status(r.answers.back()) == "Accepted");
+  const auto finished = r.sent_of<protocol::charge_finished>("central");
+  BOOST_TEST_REQUIRE(finished.size() == 1u);
+  BOOST_TEST(finished[0].record.kwh == 3.0);
+  BOOST_TEST(finished[0].record.amount == 0.9);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -256,3 +256,25 @@ BOOST_AUTO_TEST_CASE(boot_is_pending_without_central_and_rejected_once_central_r
   BOOST_TEST(b[2]["status"].get<std::string>() == "Accepted");
   BOOST_TEST(b[2]["interval"].get<int>() == 30);
 }
+
+// A StopTransaction the gateway could not record: InternalError, so that the
+// charge point sends it again; the retry is answered and billed once.
+BOOST_AUTO_TEST_CASE(a_stop_the_gateway_could_not_record_is_an_internal_error) {
+  rig r;
+  r.confirm("D1");
+  const auto remote_id = r.out[0][1].get<std::string>();
+  r.send_silent(R"([3,")" + remote_id + R"(",{"status":"Accepted"}])");
+  const auto start =
+      r.send(R"([2,"st1","StartTransaction",{"connectorId":1,"idTag":"D1","meterStart":0,"timestamp":"2023-11-14T22:13:20Z"}])");
+  const auto tx = std::to_string(start[2]["transactionId"].get<std::int64_t>());
+  r.ledger.failing = true;
+  const auto failed =
+      r.send(R"([2,"sp1","StopTransaction",{"transactionId":)" + tx + R"(,"meterStop":2000,"timestamp":"2023-11-14T22:20:00Z"}])");
+  BOOST_TEST(error_code(failed) == "InternalError");
+  BOOST_TEST(failed[1].get<std::string>() == "sp1");
+  r.ledger.failing = false;
+  const auto again =
+      r.send(R"([2,"sp2","StopTransaction",{"transactionId":)" + tx + R"(,"meterStop":2000,"timestamp":"2023-11-14T22:20:00Z"}])");
+  BOOST_TEST(again[0].get<int>() == 3);
+  BOOST_TEST(again[2]["idTagInfo"]["status"].get<std::string>() == "Accepted");
+}

@@ -153,6 +153,10 @@ struct ocpp_request {
 struct ocpp_answer {
   std::string call_id;
   json::object payload;
+  // Set: a CALLERROR InternalError with this description instead. OCPP 1.6
+  // has the charge point send a transaction message again after one, so
+  // nothing is lost when the gateway could not record it.
+  std::optional<std::string> internal_error = std::nullopt;
 };
 
 class ocpp_engine {
