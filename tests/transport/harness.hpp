@@ -4,6 +4,7 @@
 // records everything and lets a test wait (bounded) for what it expects,
 // an echo server, a client, and raw ZeroMQ sockets playing misbehaving peers.
 
+#include "evnet/security/key_ring.hpp"
 #include "evnet/transport.hpp"
 
 #include <zmq.hpp>
@@ -187,6 +188,27 @@ inline bool is_ack_for(const tr::inbound& in, std::uint64_t correlation) {
 
 inline bool has_ack_for(const recorder::view& v, std::uint64_t correlation) {
   return std::any_of(v.messages.begin(), v.messages.end(), [&](const auto& in) { return is_ack_for(in, correlation); });
+}
+
+inline bool has_event(const recorder::view& v, tr::event_kind kind,
+                      const std::function<bool(const tr::link_event&)>& pred) {
+  return std::any_of(v.events.begin(), v.events.end(), [&](const auto& e) { return e.kind == kind && pred(e); });
+}
+
+// ---- CURVE -----------------------------------------------------------------------
+
+inline evnet::security::key_pair fresh_pair() {
+  char pub[41] = {};
+  char secret[41] = {};
+  BOOST_REQUIRE(zmq_curve_keypair(pub, secret) == 0);
+  return evnet::security::key_pair{pub, secret};
+}
+
+inline tr::options curve_options(std::string name, const evnet::security::key_pair& own,
+                                 std::shared_ptr<const evnet::security::key_ring> ring = {}) {
+  auto o = fast_options(std::move(name));
+  o.curve = tr::options::curve_config{own, std::move(ring)};
+  return o;
 }
 
 } // namespace harness

@@ -24,23 +24,10 @@ namespace sec = evnet::security;
 
 namespace {
 
-sec::key_pair fresh_pair() {
-  char pub[41] = {};
-  char secret[41] = {};
-  BOOST_REQUIRE(zmq_curve_keypair(pub, secret) == 0);
-  return sec::key_pair{pub, secret};
-}
-
 std::string raw_key(const std::string& z85) {
   std::string raw(32, '\0');
   BOOST_REQUIRE(zmq_z85_decode(reinterpret_cast<std::uint8_t*>(raw.data()), z85.c_str()) != nullptr);
   return raw;
-}
-
-tr::options curve_options(std::string name, const sec::key_pair& own, std::shared_ptr<const sec::key_ring> ring = {}) {
-  auto o = fast_options(std::move(name));
-  o.curve = tr::options::curve_config{own, std::move(ring)};
-  return o;
 }
 
 // An echo server (see harness) with the given options.
@@ -79,10 +66,6 @@ struct curve_subscriber {
   tr::transport t;
   tr::link_id link = 0;
 };
-
-bool has_event(const recorder::view& v, tr::event_kind kind, const std::function<bool(const tr::link_event&)>& pred) {
-  return std::any_of(v.events.begin(), v.events.end(), [&](const auto& e) { return e.kind == kind && pred(e); });
-}
 
 // Publishes cp_updates numbered from `seq` every few milliseconds until
 // `done` holds or the patience runs out.

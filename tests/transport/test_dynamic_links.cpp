@@ -24,19 +24,6 @@ namespace sec = evnet::security;
 
 namespace {
 
-sec::key_pair fresh_pair() {
-  char pub[41] = {};
-  char secret[41] = {};
-  BOOST_REQUIRE(zmq_curve_keypair(pub, secret) == 0);
-  return sec::key_pair{pub, secret};
-}
-
-tr::options curve_options(std::string name, const sec::key_pair& own, std::shared_ptr<const sec::key_ring> ring = {}) {
-  auto o = fast_options(std::move(name));
-  o.curve = tr::options::curve_config{own, std::move(ring)};
-  return o;
-}
-
 // A client transport with CURVE on and no key pair of its own: every link
 // brings the pair of the charge point it speaks for.
 tr::options keyless_client_options() {
@@ -57,10 +44,6 @@ public:
     }
   }
 };
-
-bool has_event(const recorder::view& v, tr::event_kind kind, const std::function<bool(const tr::link_event&)>& pred) {
-  return std::any_of(v.events.begin(), v.events.end(), [&](const auto& e) { return e.kind == kind && pred(e); });
-}
 
 bool link_event_seen(const recorder::view& v, tr::link_id link, tr::event_kind kind) {
   return has_event(v, kind, [&](const auto& e) { return e.link == link; });
