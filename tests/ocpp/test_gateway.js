@@ -14,7 +14,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
+const { freePorts } = require('./ports');
 const readline = require('readline');
 const { spawn, execFileSync } = require('child_process');
 
@@ -179,25 +179,6 @@ async function check(n, name, fn) {
     }
 }
 
-function portIsFree(port) {
-    return new Promise((resolve) => {
-        const s = net.createServer();
-        s.once('error', () => resolve(false));
-        s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-    });
-}
-// Ports below the kernel's ephemeral range (32768+), as tests/integration's
-// harness picks them: an outgoing connection of another test can never hold
-// them, and two tests picking at once rarely collide.
-async function freePorts(span) {
-    for (let i = 0; i < 200; i++) {
-        const p = 20000 + Math.floor(Math.random() * (12000 - span));
-        let ok = true;
-        for (let k = 0; k < span && ok; k++) ok = await portIsFree(p + k);
-        if (ok) return p;
-    }
-    throw new Error(`found no ${span} free consecutive ports`);
-}
 const freePort = () => freePorts(1);
 // Central binds <port> and <port>+1.
 const freePortPair = () => freePorts(2);

@@ -34,7 +34,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
+const { freePorts } = require(path.join(__dirname, '..', '..', 'tests', 'ocpp', 'ports'));
 const readline = require('readline');
 const { spawn, execFileSync } = require('child_process');
 
@@ -181,23 +181,6 @@ class Proc {
     }
 }
 
-function portIsFree(port) {
-    return new Promise((resolve) => {
-        const s = net.createServer();
-        s.once('error', () => resolve(false));
-        s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-    });
-}
-// Below the ephemeral range (32768+), as tests/ocpp/test_gateway.js picks them.
-async function freePorts(span) {
-    for (let i = 0; i < 200; i++) {
-        const p = 20000 + Math.floor(Math.random() * (12000 - span));
-        let ok = true;
-        for (let k = 0; k < span && ok; k++) ok = await portIsFree(p + k);
-        if (ok) return p;
-    }
-    throw new Error(`found no ${span} free consecutive ports in 20000-32000`);
-}
 
 function pct(sorted, p) {
     if (!sorted.length) return null;
