@@ -30,6 +30,7 @@ void gateway_model::apply(const json::value& ev) {
     messages_.push(ts, id + " asks to connect from " + cp(ev).remote + "; asking CENTRAL");
   } else if (name == "connected") {
     cp(ev).connected = true;
+    cp(ev).rejected = false;
     messages_.push(ts, id + " connected", tone::good);
   } else if (name == "disconnected") {
     cp(ev).connected = false;
@@ -38,6 +39,9 @@ void gateway_model::apply(const json::value& ev) {
     const std::string who = id.empty() ? field::text(ev, "path", "?") : id;
     messages_.push(ts, "refused " + who + " (" + std::to_string(field::integer(ev, "status")) + "): " +
                            field::text(ev, "reason"), tone::bad);
+  } else if (name == "rejected") {
+    cp(ev).rejected = true;
+    messages_.push(ts, id + " rejected by CENTRAL: " + field::text(ev, "reason"), tone::bad);
   } else if (name == "waiting") {
     messages_.push(ts, id + " waits: " + field::text(ev, "reason"));
   } else if (name == "state" && !id.empty()) {

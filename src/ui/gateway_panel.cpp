@@ -26,7 +26,7 @@ void draw_gateway(terminal& t, const gateway_model& m, const std::string& title,
     if (y >= list_bottom - 1) {
       break;
     }
-    std::string line = " " + id + "  " + (c.connected ? "connected" : "offline  ") + "  " +
+    std::string line = " " + id + "  " + (!c.connected ? "offline  " : c.rejected ? "rejected " : "connected") + "  " +
                        std::string(c.state ? status_label(c.state) : "-");
     if (!c.driver.empty()) {
       line += "  driver " + c.driver + "  " + kwh_text(c.kwh) + "  " + eur_text(c.amount);
@@ -35,7 +35,7 @@ void draw_gateway(terminal& t, const gateway_model& m, const std::string& title,
       line += "  | last: " + c.last_message + " (" + format_elapsed(std::max<std::int64_t>(0, now_ms - c.last_ts) / 1000) +
               " ago)";
     }
-    t.put(y++, 0, line, cols, c.connected ? tile_paint(c.state) : paint::dim, style::pad);
+    t.put(y++, 0, line, cols, c.connected && !c.rejected ? tile_paint(c.state) : paint::dim, style::pad);
   }
   t.put(list_bottom - 1, 0, std::string(static_cast<std::size_t>(std::max(cols, 0)), '-'), cols, paint::dim);
   draw_messages(t, m.messages(), list_bottom, 0, rows - 1 - list_bottom, cols);

@@ -638,8 +638,13 @@ BOOST_AUTO_TEST_CASE(charge_points_their_state_charge_and_last_message) {
   m.apply(event("refused", {{"cp", "OC2"}, {"status", 401}, {"reason", "OCPP credentials refused for OC2"}}));
   BOOST_TEST(m.messages().back().text.find("refused OC2 (401)") != std::string::npos);
   BOOST_TEST(m.charge_points().count("OC2") == 0u);  // a refusal is not a charge point
+  m.apply(event("rejected", {{"cp", "OC1"}, {"conn", 1}, {"reason", "CENTRAL refused CP OC1's key (revoked or unknown)"}}));
+  BOOST_TEST(m.charge_points().at("OC1").rejected);
+  BOOST_TEST(m.messages().back().text == "OC1 rejected by CENTRAL: CENTRAL refused CP OC1's key (revoked or unknown)");
   m.apply(event("disconnected", {{"cp", "OC1"}, {"reason", "connection lost"}}));
   BOOST_TEST(!m.charge_points().at("OC1").connected);
+  m.apply(event("connected", {{"cp", "OC1"}, {"conn", 2}}));
+  BOOST_TEST(!m.charge_points().at("OC1").rejected);  // a new connection, admitted: no longer rejected
 }
 
 BOOST_AUTO_TEST_CASE(only_quit_is_a_key_and_it_is_confirmed) {

@@ -21,6 +21,7 @@ public:
   struct charge_point {
     bool connected = false;
     shown_state state;
+    bool rejected = false;     // Central refused it on its current connection
     std::string remote;
     std::string last_message;  // "in StartTransaction", "out RemoteStartTransaction", ...
     std::int64_t last_ts = 0;
