@@ -491,7 +491,7 @@ async function main() {
     });
 
     // ---- 6: malformed frames
-    await check(6, 'malformed frames: FormationViolation, ProtocolError, NotImplemented; still usable; a stray CALLRESULT is not answered', async () => {
+    await check(6, 'malformed frames: FormationViolation, ProtocolError, NotImplemented; still usable; a stray CALLRESULT or CALLERROR is not answered; MeterValues and StopTransaction for a transaction never given are answered and bill nothing', async () => {
         const rawReply = async (text) => {
             const ev = await cp.cmd({ cmd: 'raw', text }, (e) => e.event === 'raw_reply', `the reply to raw ${text}`);
             let f;
@@ -520,6 +520,19 @@ async function main() {
         assertEq(replies, [], 'replies to the stray CALLRESULT');
         await gateway.waitFor((e) => e.event === 'ocpp' && e.id === 'never-used-by-the-gateway' && e.unexpected === true,
             'the gateway\'s note of the unexpected CALLRESULT', gFrom);
+        // Out of order: a CALLERROR for a CALL never made (not answered either), and
+        // messages for a transaction the gateway never gave: answered, billed nothing.
+        const oFrom = cp.mark();
+        const cOut = central.mark();
+        await cp.cmd({ cmd: 'raw', text: '[4,"never-asked-either","GenericError","",{}]' }, (e) => e.event === 'raw_sent', 'raw_sent');
+        await cp.call('MeterValues', { connectorId: 1, transactionId: 987654, meterValue: [{ timestamp: iso(),
+            sampledValue: [{ value: '100', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
+        const stray = await cp.call('StopTransaction', { transactionId: 987654, meterStop: 5000, timestamp: iso() });
+        assertEq(stray.idTagInfo && stray.idTagInfo.status, 'Invalid', 'StopTransaction for a transaction never given');
+        await cp.call('Heartbeat', {});
+        assertEq(cp.all((e) => e.event === 'raw_reply' || e.event === 'bad_frame', oFrom), [], 'replies to the stray CALLERROR');
+        assertEq(central.all((e) => e.event === 'ticket' || (e.event === 'charge' && e.cp === CP_ID), cOut), [],
+            'tickets or charges at Central for a transaction never given');
         const closes = cp.all((e) => e.event === 'close', sFrom);
         assertEq(closes, [], 'connection closes during the malformed frames');
     });
