@@ -140,9 +140,10 @@ protected:
   void on_link_event(const transport::link_event& ev) override { on_session_event(ev); }
 
   void on_command(const std::string& line) override {
-    if (line == "quit") {
+    const auto command = ocpp::parse_gateway_command(line);
+    if (command == ocpp::gateway_command::quit) {
       on_quit();
-    } else if (line == "list") {
+    } else if (command == ocpp::gateway_command::list) {
       json::array cps;
       for (const auto& [id, cp] : cps_) {
         cps.push_back(json::object{{"cp", id},
@@ -151,7 +152,7 @@ protected:
                                    {"charging", cp.engine->charging()}});
       }
       emit("list", {{"cps", std::move(cps)}});
-    } else if (!line.empty()) {
+    } else if (command == ocpp::gateway_command::unknown) {
       emit("error", {{"code", errc::bad_command}, {"message", "unknown command (list, quit)"}});
     }
   }
@@ -448,18 +449,13 @@ private:
           }
         }
         for (auto& n : l.monitor->out().take_notices()) {
-          if (n.name == "auth") {
-            live_auth(id, cp, n.fields);
-          } else if (n.name == "local_charge") {
-            const auto ok = n.fields.find("ok");
-            if (ok != n.fields.end() && ok->second.is_boolean() && !ok->second.get<bool>()) {
-              const auto r = n.fields.find("reason");
-              moved = true;
-              cp.engine->on_charge_refused(r != n.fields.end() && r->second.is_string()
-                                               ? r->second.get<std::string>()
-                                               : std::string("refused by CENTRAL"),
-                                           now_ms);
-            }
+          using meaning = ocpp::monitor_notice_meaning::kind;
+          const auto m = ocpp::meaning_of(n);
+          if (m.what == meaning::central_answered) {
+            live_auth(id, cp, m.admission);
+          } else if (m.what == meaning::charge_refused) {
+            moved = true;
+            cp.engine->on_charge_refused(m.reason, now_ms);
           }
           n.fields["cp"] = id;
           n.fields["from"] = "monitor";
@@ -468,7 +464,7 @@ private:
       }
       for (auto& sent : cp.engine->out().take_sends()) {
         moved = true;
-        const bool to_monitor = sent.to == "monitor";
+        const bool to_monitor = sent.to == domain::ocpp_engine::monitor_link;
         auto m = envelope("engine:" + id, std::move(sent));
         if (!cp.live) {
           continue;  // no session: what matters is resent on the next one
@@ -522,8 +518,7 @@ private:
   // changed, it was removed): Rejected, and the session's links stop, since
   // the password a connection presented cannot change; the charge point
   // must connect again with the right one.
-  void live_auth(const std::string& id, charge_point& cp, const json::object& fields) {
-    const auto verdict = ocpp::admission_for(fields);
+  void live_auth(const std::string& id, charge_point& cp, const ocpp::admission_verdict& verdict) {
     switch (verdict.what) {
       case ocpp::admission::admit:
         cp.station->set_registration(ocpp::registration_status::accepted);
@@ -549,10 +544,11 @@ private:
   // cp_auth: ocpp::admission_for says what it means for the waiting
   // upgrade. True when the candidate is gone.
   bool candidate_notice(const std::string& id, charge_point& cp, domain::notice& n) {
-    if (n.name != "auth") {
+    const auto m = ocpp::meaning_of(n);
+    if (m.what != ocpp::monitor_notice_meaning::kind::central_answered) {
       return false;
     }
-    const auto verdict = ocpp::admission_for(n.fields);
+    const auto& verdict = m.admission;
     switch (verdict.what) {
       case ocpp::admission::admit:
         ws_.admit(cp.candidate->conn, true);

@@ -20,4 +20,33 @@ admission_verdict admission_for(const json::object& auth_event) {
   return {admission::refuse, reason};
 }
 
+monitor_notice_meaning meaning_of(const domain::notice& n) {
+  monitor_notice_meaning m;
+  if (n.name == "auth") {
+    m.what = monitor_notice_meaning::kind::central_answered;
+    m.admission = admission_for(n.fields);
+  } else if (n.name == "local_charge") {
+    const auto ok = n.fields.find("ok");
+    if (ok != n.fields.end() && ok->second.is_boolean() && !ok->second.get<bool>()) {
+      const auto r = n.fields.find("reason");
+      m.what = monitor_notice_meaning::kind::charge_refused;
+      m.reason = r != n.fields.end() && r->second.is_string() ? r->second.get<std::string>() : "refused by CENTRAL";
+    }
+  }
+  return m;
+}
+
+gateway_command parse_gateway_command(std::string_view line) {
+  if (line.empty()) {
+    return gateway_command::none;
+  }
+  if (line == "list") {
+    return gateway_command::list;
+  }
+  if (line == "quit") {
+    return gateway_command::quit;
+  }
+  return gateway_command::unknown;
+}
+
 } // namespace evnet::ocpp

@@ -278,3 +278,26 @@ BOOST_AUTO_TEST_CASE(a_stop_the_gateway_could_not_record_is_an_internal_error) {
   BOOST_TEST(again[0].get<int>() == 3);
   BOOST_TEST(again[2]["idTagInfo"]["status"].get<std::string>() == "Accepted");
 }
+
+// What the gateway does with its Monitor's notices and its console lines is
+// decided here, not in the actor.
+BOOST_AUTO_TEST_CASE(monitor_notices_and_console_lines_mean_what_they_say) {
+  using kind = oc::monitor_notice_meaning::kind;
+  const auto auth = oc::meaning_of(domain::notice{"auth", {{"ok", true}, {"reason", ""}}});
+  BOOST_TEST((auth.what == kind::central_answered));
+  BOOST_TEST((auth.admission.what == oc::admission::admit));
+  const auto refused = oc::meaning_of(
+      domain::notice{"local_charge", {{"ok", false}, {"reason", "driver D7 is not registered"}}});
+  BOOST_TEST((refused.what == kind::charge_refused));
+  BOOST_TEST(refused.reason == "driver D7 is not registered");
+  BOOST_TEST(oc::meaning_of(domain::notice{"local_charge", {{"ok", false}}}).reason == "refused by CENTRAL");
+  BOOST_TEST((oc::meaning_of(domain::notice{"local_charge", {{"ok", true}}}).what == kind::shown_only));
+  BOOST_TEST((oc::meaning_of(domain::notice{"local_charge", {{"ok", "no"}}}).what == kind::shown_only));
+  BOOST_TEST((oc::meaning_of(domain::notice{"engine", {{"ok", false}}}).what == kind::shown_only));
+
+  BOOST_TEST((oc::parse_gateway_command("list") == oc::gateway_command::list));
+  BOOST_TEST((oc::parse_gateway_command("quit") == oc::gateway_command::quit));
+  BOOST_TEST((oc::parse_gateway_command("") == oc::gateway_command::none));
+  BOOST_TEST((oc::parse_gateway_command("lis") == oc::gateway_command::unknown));
+  BOOST_TEST((oc::parse_gateway_command("quit now") == oc::gateway_command::unknown));
+}

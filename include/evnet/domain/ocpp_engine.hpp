@@ -162,6 +162,8 @@ struct ocpp_answer {
 class ocpp_engine {
 public:
   static constexpr std::string_view central_link = engine_machine::central_link;
+  // Where answers to the in-process Monitor go (outgoing::to).
+  static constexpr std::string_view monitor_link = "monitor";
   static constexpr std::int64_t resend_every_ms = record_keeper::resend_every_ms;
   static constexpr std::int64_t hello_every_ms = record_keeper::hello_every_ms;
   static constexpr std::int64_t reservation_timeout_ms = charger::reservation_timeout_ms;
@@ -259,7 +261,7 @@ private:
   }
   template <class T>
   void to_monitor(T body, std::uint64_t corr) {
-    out_.send("monitor", std::move(body), corr);
+    out_.send(std::string(monitor_link), std::move(body), corr);
   }
   void request(std::string action, json::object payload);
   void error_notice(errc code, std::string message);
